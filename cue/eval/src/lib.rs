@@ -1,0 +1,3 @@
+//! ferry's CUE evaluator.
+//!
+//! Pure: no file system, network, clock or environment.

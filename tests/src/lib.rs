@@ -1,0 +1,1 @@
+//! Support for ferry's end-to-end tests: the local fleet of real API servers.
