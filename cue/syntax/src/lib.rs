@@ -3,3 +3,9 @@
 //! Pure: no file system, network, clock or environment. Sources come in as
 //! `(name, text)` pairs; every node carries a span that names the file,
 //! line and column.
+
+pub mod ast;
+pub mod literal;
+pub mod span;
+
+pub use span::{FileId, Location, Pos, SourceFile, SourceMap, Span};
