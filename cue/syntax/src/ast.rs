@@ -111,6 +111,9 @@ pub fn is_hidden_name(name: &str) -> bool {
 }
 
 /// A declaration inside a struct or file.
+// Fields are by far the most common declaration: boxing them would cost
+// an allocation each for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decl {
     /// `label: value @attr(...)`.
@@ -167,12 +170,28 @@ pub struct Field {
     pub alias: Option<Ident>,
     /// The label.
     pub label: Label,
+    /// `label~X` / `label~(K,V)` (`@experiment(aliasv2)`).
+    pub postfix_alias: Option<PostfixAlias>,
     /// `?` / `!` marker.
     pub constraint: Constraint,
     /// The value; for `a: b: c` a brace-less struct holding `b: c`.
     pub value: Expr,
     /// Attributes after the value, in order.
     pub attrs: Vec<Attribute>,
+}
+
+/// A postfix alias after a label (`@experiment(aliasv2)`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PostfixAlias {
+    /// `label~X` or `label~(X)`.
+    Single(Ident),
+    /// `label~(K,V)`; `_` is written as `None`.
+    Dual {
+        /// `K`: binds the label.
+        label: Option<Ident>,
+        /// `V`: binds the field.
+        value: Option<Ident>,
+    },
 }
 
 /// A field label.
@@ -255,6 +274,28 @@ pub struct Comprehension {
     pub clauses: Vec<Clause>,
     /// The `{...}` yielded for each iteration (an [`ExprKind::Struct`]).
     pub body: Box<Expr>,
+    /// `else { ... }` / `fallback { ... }` (`@experiment(try)`).
+    pub else_clause: Option<ElseClause>,
+}
+
+/// Which keyword introduced an [`ElseClause`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ElseKind {
+    /// `else { ... }`: yielded when a `try`/`if` produced nothing.
+    Else,
+    /// `fallback { ... }`: yielded when a `for` produced nothing.
+    Fallback,
+}
+
+/// The alternative body of a comprehension (`@experiment(try)`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElseClause {
+    /// From the keyword to the closing brace.
+    pub span: Span,
+    /// `else` or `fallback`.
+    pub kind: ElseKind,
+    /// The struct literal.
+    pub body: Box<Expr>,
 }
 
 /// One comprehension clause.
@@ -284,13 +325,22 @@ pub enum Clause {
     },
     /// `let x = expr`.
     Let(LetClause),
+    /// `try` or `try x = expr` (`@experiment(try)`).
+    Try {
+        /// Node id.
+        id: NodeId,
+        /// Source range.
+        span: Span,
+        /// `x = expr` when given.
+        binding: Option<(Ident, Expr)>,
+    },
 }
 
 impl Clause {
     /// The span of the clause.
     pub fn span(&self) -> Span {
         match self {
-            Clause::For { span, .. } | Clause::If { span, .. } => *span,
+            Clause::For { span, .. } | Clause::If { span, .. } | Clause::Try { span, .. } => *span,
             Clause::Let(l) => l.span,
         }
     }
@@ -424,6 +474,13 @@ pub enum ExprKind {
     },
     /// `(x)`.
     Paren(Box<Expr>),
+    /// `x...` (`@experiment(explicitopen)`) or `x?` (`@experiment(try)`).
+    Postfix {
+        /// The operator.
+        op: PostfixOp,
+        /// The operand.
+        x: Box<Expr>,
+    },
     /// `X=expr` in a value or embedding position.
     Alias {
         /// The name.
@@ -480,6 +537,25 @@ impl UnaryOp {
             UnaryOp::Ge => ">=",
             UnaryOp::Match => "=~",
             UnaryOp::NotMatch => "!~",
+        }
+    }
+}
+
+/// Postfix operators of language experiments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PostfixOp {
+    /// `x...`: opens a closed struct (`explicitopen`).
+    Open,
+    /// `x?`: an optional reference (`try`).
+    Optional,
+}
+
+impl PostfixOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostfixOp::Open => "...",
+            PostfixOp::Optional => "?",
         }
     }
 }

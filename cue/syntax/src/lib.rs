@@ -9,3 +9,7 @@ pub mod literal;
 pub mod span;
 
 pub use span::{FileId, Location, Pos, SourceFile, SourceMap, Span};
+pub mod lexer;
+pub mod parser;
+
+pub use parser::{SyntaxError, parse_expr, parse_expr_range, parse_file};
