@@ -5,6 +5,8 @@
 //! line and column.
 
 pub mod ast;
+pub mod attr;
+pub mod format;
 pub mod literal;
 pub mod span;
 

@@ -262,6 +262,14 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// After recovery, drops a closing bracket that does not close `close`.
+    fn skip_stray_closer(&mut self, close: Tok) {
+        let t = self.tok();
+        if matches!(t, Tok::RBrace | Tok::RBrack | Tok::RParen) && t != close {
+            self.bump();
+        }
+    }
+
     fn enter(&mut self) -> bool {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -444,8 +452,10 @@ impl<'a> Parser<'a> {
             if self.errors.len() > errs {
                 // Already reported: resynchronise quietly.
                 self.recover();
+                self.skip_stray_closer(close);
             } else if !self.separator(close) {
                 self.recover();
+                self.skip_stray_closer(close);
             }
             if self.i == before {
                 self.bump();

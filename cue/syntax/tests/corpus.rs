@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cue_syntax::format::format_file;
 use cue_syntax::{FileId, parse_file};
 
 /// Sections that are invalid CUE on purpose (the reference reports a parse
@@ -62,6 +63,7 @@ fn every_conformance_file_parses() {
             let (_, errs) = parse_file(FileId(0), &name, &src);
             if errs.is_empty() {
                 ok += 1;
+                check_round_trip(&id, &name, &src, &mut failures);
             } else if !EXPECTED_BROKEN.contains(&id.as_str()) {
                 failures.push(format!(
                     "{id}: {}",
@@ -80,4 +82,24 @@ fn every_conformance_file_parses() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Formatting a parsed file gives valid CUE that formats to itself.
+fn check_round_trip(id: &str, name: &str, src: &str, failures: &mut Vec<String>) {
+    let (f, _) = parse_file(FileId(0), name, src);
+    let once = format_file(&f);
+    let (g, errs) = parse_file(FileId(0), name, &once);
+    if !errs.is_empty() {
+        failures.push(format!(
+            "{id}: formatted output does not parse: {}\n{once}",
+            errs[0]
+        ));
+        return;
+    }
+    let twice = format_file(&g);
+    if once != twice {
+        failures.push(format!(
+            "{id}: formatting is not idempotent:\n{once}\n----\n{twice}"
+        ));
+    }
 }
