@@ -39,7 +39,11 @@ fn load() -> Tree {
     let root = root();
     let mut files = Vec::new();
     cue_files(&root, &mut files);
-    assert!(!files.is_empty(), "no generated files under {}", root.display());
+    assert!(
+        !files.is_empty(),
+        "no generated files under {}",
+        root.display()
+    );
     let mut packages: BTreeMap<String, Vec<(String, File)>> = BTreeMap::new();
     let mut errors = Vec::new();
     for (i, path) in files.iter().enumerate() {
@@ -50,7 +54,12 @@ fn load() -> Tree {
         let dir = Path::new(&rel).parent().unwrap().display().to_string();
         packages.entry(dir).or_default().push((rel, file));
     }
-    assert!(errors.is_empty(), "{} syntax errors:\n{}", errors.len(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{} syntax errors:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
     Tree { packages }
 }
 
@@ -135,13 +144,21 @@ fn walk_expr(e: &ExprKind, refs: &mut Refs) {
 #[test]
 fn every_generated_file_parses_and_references_resolve() {
     let tree = load();
-    let defs: BTreeMap<&String, BTreeSet<String>> =
-        tree.packages.iter().map(|(p, fs)| (p, definitions(fs))).collect();
+    let defs: BTreeMap<&String, BTreeSet<String>> = tree
+        .packages
+        .iter()
+        .map(|(p, fs)| (p, definitions(fs)))
+        .collect();
     let mut problems = Vec::new();
     for (dir, files) in &tree.packages {
         let names: BTreeSet<_> = files
             .iter()
-            .map(|(_, f)| f.package.as_ref().map(|i| i.name.clone()).unwrap_or_default())
+            .map(|(_, f)| {
+                f.package
+                    .as_ref()
+                    .map(|i| i.name.clone())
+                    .unwrap_or_default()
+            })
             .collect();
         let last = dir.rsplit('/').next().unwrap();
         if names.len() != 1 || !names.contains(last) {
@@ -208,7 +225,10 @@ fn field<'a>(decls: &'a [Decl], name: &str) -> &'a Field {
 }
 
 fn attrs(f: &Field) -> Vec<String> {
-    f.attrs.iter().map(|a| format!("@{}({})", a.name, a.body)).collect()
+    f.attrs
+        .iter()
+        .map(|a| format!("@{}({})", a.name, a.body))
+        .collect()
 }
 
 fn top_value<'a>(tree: &'a Tree, pkg: &str, def: &str) -> &'a ExprKind {
@@ -241,7 +261,10 @@ fn generated_schemas_have_the_shapes_cue_get_go_produces() {
     let replicas = field(def_fields(&tree, apps, "#DeploymentSpec"), "replicas");
     assert_eq!(replicas.constraint, Optional);
     assert_eq!(replicas.value.kind, ExprKind::Ident("int32".into()));
-    assert_eq!(attrs(replicas), ["@go(Replicas,*int32)", "@protobuf(1,varint,opt)"]);
+    assert_eq!(
+        attrs(replicas),
+        ["@go(Replicas,*int32)", "@protobuf(1,varint,opt)"]
+    );
 
     // A required field (no omitempty, no +optional) is regular.
     let template = field(def_fields(&tree, apps, "#DeploymentSpec"), "template");
@@ -249,8 +272,13 @@ fn generated_schemas_have_the_shapes_cue_get_go_produces() {
 
     // Maps become pattern constraints; protobuf names equal to the json name are dropped.
     let labels = field(def_fields(&tree, meta, "#ObjectMeta"), "labels");
-    assert!(matches!(&labels.value.kind, ExprKind::Struct(s) if matches!(&s.decls[0], Decl::Field(f) if matches!(f.label, Label::Pattern { .. }))));
-    assert_eq!(attrs(labels), ["@go(Labels,map[string]string)", "@protobuf(11,bytes,rep)"]);
+    assert!(
+        matches!(&labels.value.kind, ExprKind::Struct(s) if matches!(&s.decls[0], Decl::Field(f) if matches!(f.label, Label::Pattern { .. })))
+    );
+    assert_eq!(
+        attrs(labels),
+        ["@go(Labels,map[string]string)", "@protobuf(11,bytes,rep)"]
+    );
 
     // Types with custom JSON marshalling are top.
     for (pkg, def) in [
@@ -261,13 +289,26 @@ fn generated_schemas_have_the_shapes_cue_get_go_produces() {
         ("k8s.io/apimachinery/pkg/util/intstr", "#IntOrString"),
         ("k8s.io/apimachinery/pkg/runtime", "#RawExtension"),
     ] {
-        assert_eq!(top_value(&tree, pkg, def), &ExprKind::Ident("_".into()), "{pkg} {def}");
+        assert_eq!(
+            top_value(&tree, pkg, def),
+            &ExprKind::Ident("_".into()),
+            "{pkg} {def}"
+        );
     }
 
     // String enums: the type, a disjunction of its constants, the constants.
-    assert_eq!(top_value(&tree, core, "#Protocol"), &ExprKind::Ident("string".into()));
-    assert!(matches!(top_value(&tree, core, "#enumProtocol"), ExprKind::Binary { .. }));
-    assert!(matches!(top_value(&tree, core, "#ProtocolTCP"), ExprKind::Binary { .. }));
+    assert_eq!(
+        top_value(&tree, core, "#Protocol"),
+        &ExprKind::Ident("string".into())
+    );
+    assert!(matches!(
+        top_value(&tree, core, "#enumProtocol"),
+        ExprKind::Binary { .. }
+    ));
+    assert!(matches!(
+        top_value(&tree, core, "#ProtocolTCP"),
+        ExprKind::Binary { .. }
+    ));
 
     // Realistic size: the counts the evaluator's laziness is designed around.
     let (mut defs, mut optional, mut attributes) = (0, 0, 0);
