@@ -336,3 +336,55 @@ fn generated_schemas_have_the_shapes_cue_get_go_produces() {
     assert!(optional > 1000, "{optional} optional fields");
     assert!(attributes > 4000, "{attributes} attributes");
 }
+
+/// The example modules vendor packages of the generated tree
+/// (`scripts/gen-k8s-cue --vendor`): each vendored package must be a
+/// complete, unmodified copy.
+#[test]
+fn example_modules_vendor_unmodified_generated_packages() {
+    let gen_root = root();
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/modules");
+    let Ok(rd) = std::fs::read_dir(&modules) else {
+        eprintln!("no example modules at {}; skipping", modules.display());
+        return;
+    };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for module in rd.flatten().map(|e| e.path()) {
+        let gen_dir = module.join("cue.mod/gen");
+        if !gen_dir.join("k8s.io").is_dir() {
+            continue;
+        }
+        let mut files = Vec::new();
+        cue_files(&gen_dir.join("k8s.io"), &mut files);
+        let dirs: BTreeSet<_> = files
+            .iter()
+            .map(|f| f.parent().unwrap().to_path_buf())
+            .collect();
+        for dir in dirs {
+            let rel = dir.strip_prefix(&gen_dir).unwrap();
+            let mut want = Vec::new();
+            cue_files(&gen_root.join(rel), &mut want);
+            for w in want {
+                let name = w.file_name().unwrap();
+                let have = std::fs::read(dir.join(name)).unwrap_or_default();
+                if have != std::fs::read(&w).unwrap() {
+                    problems.push(format!(
+                        "{}: differs from {}",
+                        dir.join(name).display(),
+                        w.display()
+                    ));
+                }
+                checked += 1;
+            }
+        }
+        for f in &files {
+            let rel = f.strip_prefix(&gen_dir).unwrap();
+            if !gen_root.join(rel).is_file() {
+                problems.push(format!("{}: not a generated file", f.display()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    eprintln!("{checked} vendored files match the generated tree");
+}
