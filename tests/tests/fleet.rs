@@ -335,3 +335,65 @@ fn a_killed_test_process_takes_its_fleet_along() -> Result<()> {
     drop(next);
     Ok(())
 }
+
+/// Runs `fleet up 1` with extra environment; returns (success, stderr).
+fn fleet_up_with_env(dir: &Path, env: &[(&str, &Path)]) -> Result<(bool, String)> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleet"));
+    cmd.args(["up", "1", "--dir"]).arg(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output()?;
+    Ok((out.status.success(), String::from_utf8(out.stderr)?))
+}
+
+#[test]
+fn missing_binaries_are_named_with_a_way_to_get_them() -> Result<()> {
+    let tmp = std::env::temp_dir().join(format!("ferry-fleet-missing-{}", std::process::id()));
+    let nowhere = tmp.join("nowhere");
+    let (ok, err) = fleet_up_with_env(&tmp.join("a"), &[("FERRY_KUBE_APISERVER", &nowhere)])?;
+    assert!(!ok);
+    assert!(
+        err.contains("$FERRY_KUBE_APISERVER names") && err.contains("not found"),
+        "{err}"
+    );
+    let (ok, err) = fleet_up_with_env(&tmp.join("b"), &[("FERRY_ETCD", &nowhere)])?;
+    assert!(!ok);
+    assert!(
+        err.contains("etcd-server") && err.contains("FERRY_ETCD"),
+        "{err}"
+    );
+    assert!(!tmp.join("a").exists() && !tmp.join("b").exists());
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
+
+#[test]
+fn a_server_that_fails_to_start_is_reported_with_its_log() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = std::env::temp_dir().join(format!("ferry-fleet-failing-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp)?;
+    // Not a cluster: a binary that fails the way a misconfigured server does.
+    let bin = tmp.join("kube-apiserver");
+    std::fs::write(
+        &bin,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo Kubernetes v1.20.2; exit 0; }\n\
+         echo 'Error: unknown flag: --etcd-prefix (from the failing server)' >&2\nexit 1\n",
+    )?;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))?;
+    let dir = tmp.join("fleet");
+    let (ok, err) = fleet_up_with_env(&dir, &[("FERRY_KUBE_APISERVER", &bin)])?;
+    assert!(!ok);
+    assert!(
+        err.contains("kube-apiserver of fleet-1 exited during startup"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown flag: --etcd-prefix (from the failing server)"),
+        "{err}"
+    );
+    // The etcd it had started is gone with the directory.
+    assert!(!dir.exists(), "{} remains", dir.display());
+    std::fs::remove_dir_all(&tmp)?;
+    Ok(())
+}

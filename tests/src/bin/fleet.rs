@@ -3,6 +3,7 @@
 //! manual testing. See `tests/FLEET.md`.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -51,8 +52,19 @@ enum Cmd {
     Hold { n: usize },
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}`: the whole cause chain on one line, without a backtrace.
+            eprintln!("fleet: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
         Cmd::Up { n, dir } => {
             let started = Instant::now();
             let fleet = Fleet::up(n, &dir)?;

@@ -264,10 +264,10 @@ impl Fleet {
     pub fn start_cluster(&self, i: usize) -> Result<()> {
         let mut inner = self.lock();
         let idx = index(&inner, i)?;
-        if let Some(proc) = &mut inner.servers[idx] {
-            if proc.running() {
-                return Ok(());
-            }
+        if let Some(proc) = &mut inner.servers[idx]
+            && proc.running()
+        {
+            return Ok(());
         }
         self.spawn_server(&mut inner, idx)?;
         self.wait_ready(&mut inner, &[idx], false)?;
@@ -293,10 +293,10 @@ impl Fleet {
                 errors.push(e);
             }
         }
-        if let Some(mut proc) = inner.etcd.take() {
-            if let Err(e) = process::stop(&mut proc, &marker) {
-                errors.push(e);
-            }
+        if let Some(mut proc) = inner.etcd.take()
+            && let Err(e) = process::stop(&mut proc, &marker)
+        {
+            errors.push(e);
         }
         if let Some(e) = errors.into_iter().next() {
             return Err(e);
@@ -465,11 +465,14 @@ impl Fleet {
                         log.display()
                     );
                 }
-                if clients[idx].is_none() {
-                    if let Ok(ca) = std::fs::read(self.ca_path(idx)) {
-                        let url = format!("https://127.0.0.1:{}", inner.state.clusters[idx].port);
-                        clients[idx] = ApiClient::new(&url, &ca, &self.token).ok();
-                    }
+                // The server writes its certificate, then its key: once the
+                // key exists, the certificate file is complete.
+                if clients[idx].is_none()
+                    && self.ca_path(idx).with_extension("key").exists()
+                    && let Ok(ca) = std::fs::read(self.ca_path(idx))
+                {
+                    let url = format!("https://127.0.0.1:{}", inner.state.clusters[idx].port);
+                    clients[idx] = ApiClient::new(&url, &ca, &self.token).ok();
                 }
                 if !clients[idx].as_ref().is_some_and(ApiClient::ready) {
                     still.push((idx, retries));
@@ -520,10 +523,10 @@ impl Fleet {
 
 impl Drop for Fleet {
     fn drop(&mut self) {
-        if self.lifetime == Lifetime::Owned {
-            if let Err(e) = self.teardown() {
-                eprintln!("fleet: stopping the fleet in {}: {e:#}", self.dir.display());
-            }
+        if self.lifetime == Lifetime::Owned
+            && let Err(e) = self.teardown()
+        {
+            eprintln!("fleet: stopping the fleet in {}: {e:#}", self.dir.display());
         }
     }
 }
@@ -575,10 +578,11 @@ fn library_dir() -> Result<PathBuf> {
         let owner = name
             .to_str()
             .and_then(|n| n.split('-').next()?.parse::<u32>().ok());
-        if let Some(owner) = owner {
-            if owner != me && !process::pid_running(owner) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
+        if let Some(owner) = owner
+            && owner != me
+            && !process::pid_running(owner)
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
     let dir = root.join(format!("{me}-{}", NEXT.fetch_add(1, Ordering::Relaxed)));
