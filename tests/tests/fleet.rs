@@ -73,11 +73,11 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn three_clusters_serve_isolated_apis_and_server_side_apply() -> Result<()> {
-    let started = Instant::now();
-    let fleet = Fleet::start(3)?;
-    eprintln!(
-        "3 clusters ready in {:.1} s",
-        started.elapsed().as_secs_f64()
+    // The process-wide fleet of three, as most end-to-end tests use it.
+    let fleet = Fleet::shared()?;
+    assert!(
+        std::ptr::eq(fleet, Fleet::shared()?),
+        "one shared fleet per process"
     );
     assert_eq!(fleet.contexts(), ["fleet-1", "fleet-2", "fleet-3"]);
     let kubeconfig = fleet.kubeconfig_path();
@@ -310,6 +310,24 @@ fn cli_up_leaves_a_fleet_running_until_down() -> Result<()> {
     Ok(())
 }
 
+/// Reads the "DIR PID..." line hidden `fleet` subcommands print.
+fn dir_and_pids(line: &str) -> Result<(PathBuf, Vec<u32>)> {
+    let mut words = line.split_whitespace();
+    let dir = PathBuf::from(words.next().context("nothing printed")?);
+    let pids = words.map(str::parse).collect::<Result<_, _>>()?;
+    Ok((dir, pids))
+}
+
+#[test]
+fn the_shared_fleet_is_gone_when_its_process_exits() -> Result<()> {
+    let printed = fleet_cli(&["shared-once"])?;
+    let (dir, pids) = dir_and_pids(&printed)?;
+    assert_eq!(pids.len(), 4, "etcd and three API servers: {printed}");
+    assert_eq!(wait_until_gone(&pids), Vec::<u32>::new());
+    assert!(!dir.exists(), "{} remains", dir.display());
+    Ok(())
+}
+
 #[test]
 fn a_killed_test_process_takes_its_fleet_along() -> Result<()> {
     // `fleet hold` starts a library (test) fleet and waits forever.
@@ -319,9 +337,7 @@ fn a_killed_test_process_takes_its_fleet_along() -> Result<()> {
         .spawn()?;
     let mut line = String::new();
     BufReader::new(holder.stdout.take().unwrap()).read_line(&mut line)?;
-    let mut words = line.split_whitespace();
-    let dir = PathBuf::from(words.next().context("holder printed nothing")?);
-    let pids: Vec<u32> = words.map(str::parse).collect::<Result<_, _>>()?;
+    let (dir, pids) = dir_and_pids(&line)?;
     assert_eq!(pids.len(), 2, "{line}");
     assert!(pids.iter().all(|&p| alive(p)));
 

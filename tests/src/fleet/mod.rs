@@ -28,7 +28,7 @@ mod state;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -40,9 +40,24 @@ pub use process::Lifetime;
 use process::Proc;
 use state::State;
 
+/// Environment variable with extra `kube-apiserver` flags, whitespace-separated.
+pub const EXTRA_ARGS_ENV: &str = "FERRY_KUBE_APISERVER_ARGS";
+
+/// The size of [`Fleet::shared`], matching the examples' runtime (`fleet-1` … `fleet-3`).
+pub const SHARED_CLUSTERS: usize = 3;
+
+static SHARED: OnceLock<Result<Fleet, String>> = OnceLock::new();
+
+extern "C" fn stop_shared() {
+    if let Some(Ok(fleet)) = SHARED.get() {
+        // Nothing may unwind out of an atexit handler.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fleet.teardown()));
+    }
+}
+
 /// How long API servers get to answer `/readyz` (first starts on a loaded
 /// 2-core machine are slow; a healthy start takes seconds).
-const READY_TIMEOUT: Duration = Duration::from_secs(120);
+const READY_TIMEOUT: Duration = Duration::from_secs(180);
 /// How often a server that lost a race for its port is restarted on another.
 const PORT_RETRIES: usize = 3;
 /// Log lines shown when a process fails.
@@ -74,6 +89,26 @@ impl Fleet {
     pub fn start(n: usize) -> Result<Fleet> {
         let dir = library_dir()?;
         Self::launch(n, dir, Lifetime::Owned)
+    }
+
+    /// The fleet of [`SHARED_CLUSTERS`] clusters shared by every caller in
+    /// this process, started on first use. Starting a fleet costs seconds of
+    /// CPU per API server, so a test binary whose tests only create objects
+    /// (each in its own namespace) should share one. Do not stop its clusters.
+    /// It is stopped and removed when the process exits (`atexit`), and its
+    /// processes die with the process in any case.
+    pub fn shared() -> Result<&'static Fleet> {
+        let started = SHARED.get_or_init(|| {
+            let fleet = Fleet::start(SHARED_CLUSTERS).map_err(|e| format!("{e:#}"));
+            if fleet.is_ok() {
+                // SAFETY: registers a plain extern "C" function.
+                unsafe { libc::atexit(stop_shared) };
+            }
+            fleet
+        });
+        started
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("starting the shared fleet: {e}"))
     }
 
     /// Starts a fleet of `n` clusters in `dir` (which must not exist or be
@@ -427,6 +462,10 @@ impl Fleet {
         .arg("--authorization-mode=RBAC")
         .arg("--service-cluster-ip-range=10.0.0.0/24")
         .arg("--disable-admission-plugins=ServiceAccount");
+        // Extra flags, e.g. for a newer kube-apiserver (later flags win).
+        if let Ok(extra) = std::env::var(EXTRA_ARGS_ENV) {
+            cmd.args(extra.split_whitespace());
+        }
         let log = self.log_path(idx + 1);
         let proc = process::spawn(cmd, &log, self.lifetime)?;
         inner.state.clusters[idx].pid = Some(proc.pid);
