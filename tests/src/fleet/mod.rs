@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-pub use binaries::{APISERVER_ENV, Binaries, ETCD_ENV, KUBE_VERSION};
+pub use binaries::{APISERVER_ENV, ETCD_ENV, KUBE_VERSION};
 pub use http::{ApiClient, Reply};
 pub use process::Lifetime;
 
@@ -49,10 +49,16 @@ pub const SHARED_CLUSTERS: usize = 3;
 static SHARED: OnceLock<Result<Fleet, String>> = OnceLock::new();
 
 extern "C" fn stop_shared() {
-    if let Some(Ok(fleet)) = SHARED.get() {
-        // Nothing may unwind out of an atexit handler.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fleet.teardown()));
+    let Some(Ok(fleet)) = SHARED.get() else {
+        return;
+    };
+    // A thread that still holds the lock at exit would hang us; its processes
+    // die with this one anyway (PR_SET_PDEATHSIG).
+    if let Err(std::sync::TryLockError::WouldBlock) = fleet.inner.try_lock() {
+        return;
     }
+    // Nothing may unwind out of an atexit handler.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fleet.teardown()));
 }
 
 /// How long API servers get to answer `/readyz` (first starts on a loaded
@@ -67,12 +73,22 @@ const TAIL: usize = 40;
 /// remove their directory on drop, also while a test panics, and their
 /// processes die with the test process. CLI fleets ([`Fleet::up`]) keep
 /// running until [`Fleet::down`].
-#[derive(Debug)]
 pub struct Fleet {
     dir: PathBuf,
     lifetime: Lifetime,
     token: String,
     inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Fleet {
+    // By hand: the token stays out of test output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("dir", &self.dir)
+            .field("lifetime", &self.lifetime)
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
