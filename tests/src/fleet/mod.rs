@@ -320,6 +320,13 @@ impl Fleet {
         {
             return Ok(());
         }
+        let etcd_port = inner.state.etcd.client_port;
+        if !http::etcd_healthy(etcd_port) {
+            bail!(
+                "the fleet's etcd (127.0.0.1:{etcd_port}) is not running; restart the whole \
+                 fleet (`fleet down`, then `fleet up`)"
+            );
+        }
         self.spawn_server(&mut inner, idx)?;
         self.wait_ready(&mut inner, &[idx], false)?;
         inner.state.save(&self.dir)
@@ -477,7 +484,10 @@ impl Fleet {
         ))
         .arg("--authorization-mode=RBAC")
         .arg("--service-cluster-ip-range=10.0.0.0/24")
-        .arg("--disable-admission-plugins=ServiceAccount");
+        .arg("--disable-admission-plugins=ServiceAccount")
+        // Endpoints may not be loopback addresses: the reconciler would only
+        // log an error every 10 s.
+        .arg("--endpoint-reconciler-type=none");
         // Extra flags, e.g. for a newer kube-apiserver (later flags win).
         if let Ok(extra) = std::env::var(EXTRA_ARGS_ENV) {
             cmd.args(extra.split_whitespace());
