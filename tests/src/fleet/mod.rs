@@ -500,7 +500,7 @@ impl Fleet {
     }
 
     /// Waits until every server in `which` (0-based) answers `/readyz` with
-    /// 200. With `new_ports`, a server that lost its port to another process
+    /// 200 and has its `default` namespace. With `new_ports`, a server that lost its port to another process
     /// is restarted on a fresh one.
     fn wait_ready(&self, inner: &mut Inner, which: &[usize], new_ports: bool) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
@@ -539,7 +539,7 @@ impl Fleet {
                     let url = format!("https://127.0.0.1:{}", inner.state.clusters[idx].port);
                     clients[idx] = ApiClient::new(&url, &ca, &self.token).ok();
                 }
-                if !clients[idx].as_ref().is_some_and(ApiClient::ready) {
+                if !clients[idx].as_ref().is_some_and(serves_default_namespace) {
                     still.push((idx, retries));
                 }
             }
@@ -594,6 +594,15 @@ impl Drop for Fleet {
             eprintln!("fleet: stopping the fleet in {}: {e:#}", self.dir.display());
         }
     }
+}
+
+/// Ready for tests: `/readyz` answers 200 and the `default` namespace exists
+/// (the server creates it a moment after it first reports ready).
+fn serves_default_namespace(client: &ApiClient) -> bool {
+    client.ready()
+        && client
+            .get("/api/v1/namespaces/default")
+            .is_ok_and(|r| r.status == 200)
 }
 
 fn index(inner: &Inner, i: usize) -> Result<usize> {
