@@ -1,0 +1,205 @@
+//! The CUE conformance runner: reads the reference implementation's test
+//! vectors (txtar archives with `@test` assertions), evaluates each archive
+//! with ferry's evaluator in a child process with a time limit, and scores
+//! the assertions per folder and in total.
+//!
+//! - [`txtar`]: archive reading.
+//! - [`extract`]: finding assertions and resolving their positions.
+//! - [`judge`]: the one function that runs the evaluator.
+//! - [`score`]: counting, printing, the baseline ratchet.
+
+pub mod extract;
+pub mod judge;
+pub mod score;
+pub mod txtar;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use extract::{Assertion, extract};
+use judge::{Outcome, judge};
+use txtar::Archive;
+
+/// Every `.txtar` under `dir`, sorted.
+pub fn find_archives(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "txtar") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads an archive; its name is its path relative to `root`.
+pub fn load(path: &Path, root: &Path) -> Result<Archive> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    Ok(Archive::parse(&name, &text))
+}
+
+/// What a child process prints: one outcome per assertion.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChildReport {
+    /// Outcomes in assertion order.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Extracts and judges one archive in this process (the child side).
+pub fn evaluate(archive: &Archive) -> (Vec<Assertion>, Vec<Outcome>) {
+    let x = extract(archive);
+    let mut outcomes = judge(archive, &x.assertions);
+    // A judge that returns the wrong number of outcomes fails the rest.
+    outcomes.resize(
+        x.assertions.len(),
+        Outcome::Fail("judge returned no outcome".into()),
+    );
+    (x.assertions, outcomes)
+}
+
+/// The result of one archive.
+#[derive(Debug)]
+pub struct ArchiveResult {
+    /// The archive.
+    pub archive: Archive,
+    /// Its assertions.
+    pub assertions: Vec<Assertion>,
+    /// One outcome per assertion.
+    pub outcomes: Vec<Outcome>,
+    /// Problems: parse errors, crash, timeout.
+    pub problems: Vec<String>,
+}
+
+/// How archives are run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The vector directory.
+    pub root: PathBuf,
+    /// This executable (re-run with `--one FILE --root DIR`).
+    pub exe: PathBuf,
+    /// Time limit per archive.
+    pub timeout: Duration,
+    /// Child processes run at once.
+    pub jobs: usize,
+}
+
+/// Runs one archive in a child process; a crash, a timeout or unreadable
+/// output fails every assertion of the archive.
+pub fn run_isolated(cfg: &RunConfig, path: &Path) -> Result<ArchiveResult> {
+    let archive = load(path, &cfg.root)?;
+    let x = extract(&archive);
+    let n = x.assertions.len();
+    let mut problems = x.problems;
+    let fail_all = |why: String| vec![Outcome::Fail(why); n];
+    let outcomes = match run_child(cfg, path) {
+        Ok(report) if report.outcomes.len() == n => report.outcomes,
+        Ok(report) => fail_all(format!(
+            "child reported {} outcomes for {n} assertions",
+            report.outcomes.len()
+        )),
+        Err(why) => {
+            problems.push(why.clone());
+            fail_all(why)
+        }
+    };
+    Ok(ArchiveResult {
+        archive,
+        assertions: x.assertions,
+        outcomes,
+        problems,
+    })
+}
+
+fn run_child(cfg: &RunConfig, path: &Path) -> Result<ChildReport, String> {
+    let mut child = Command::new(&cfg.exe)
+        .arg("--one")
+        .arg(path)
+        .arg("--root")
+        .arg(&cfg.root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start child: {e}"))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + cfg.timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {:?}", cfg.timeout));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(format!("waiting for child: {e}")),
+        }
+    };
+    let out = out_reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
+    if !status.success() {
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        return Err(format!("crashed ({status}): {last}"));
+    }
+    serde_json::from_str(&out).map_err(|e| format!("unreadable child output: {e}"))
+}
+
+/// Runs every archive under `cfg.root`, `cfg.jobs` at a time.
+pub fn run_all(cfg: &RunConfig, paths: &[PathBuf]) -> Vec<Result<ArchiveResult>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<ArchiveResult>>>> =
+        paths.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..cfg.jobs.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(p) = paths.get(i) else { break };
+                    let r = run_isolated(cfg, p);
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every archive ran")
+        })
+        .collect()
+}
