@@ -219,6 +219,18 @@ pub fn extract(archive: &Archive) -> Extracted {
             x.decl(d, &mut ctx, true);
         }
     }
+    // `#inlinetest:exclude REASON` in the preamble: the reference does not
+    // run this archive's assertions either.
+    if let Some(reason) = archive
+        .comment
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("#inlinetest:exclude"))
+    {
+        for a in &mut x.out.assertions {
+            a.category = Category::Skipped;
+        }
+        x.out.problems.push(format!("excluded:{reason}"));
+    }
     x.out
 }
 
@@ -590,6 +602,13 @@ mod tests {
             (expected.span.start.line, expected.span.start.column),
             (1, 16)
         );
+    }
+
+    #[test]
+    fn excluded_archives_are_not_scored() {
+        let a = archive("#inlinetest:exclude does not compile\n-- in.cue --\nx: 1 @test(eq, 1)\n");
+        let x = extract(&a);
+        assert_eq!(x.assertions[0].category, Category::Skipped);
     }
 
     #[test]

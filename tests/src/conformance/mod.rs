@@ -203,3 +203,73 @@ pub fn run_all(cfg: &RunConfig, paths: &[PathBuf]) -> Vec<Result<ArchiveResult>>
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Runs one archive with a stand-in child program (a shell script).
+    fn run_with_child(script: &str, timeout: Duration) -> ArchiveResult {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("f/a.txtar");
+        std::fs::create_dir_all(archive.parent().unwrap()).unwrap();
+        std::fs::write(
+            &archive,
+            "-- in.cue --\na: 1 @test(eq, 1)\nb: 2 @test(eq, 2)\n",
+        )
+        .unwrap();
+        let exe = dir.path().join("child.sh");
+        std::fs::write(&exe, format!("#!/bin/sh\n{script}\n")).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cfg = RunConfig {
+            root: dir.path().to_path_buf(),
+            exe,
+            timeout,
+            jobs: 1,
+        };
+        run_isolated(&cfg, &archive).unwrap()
+    }
+
+    #[test]
+    fn child_outcomes_are_used() {
+        let r = run_with_child(
+            r#"echo '{"outcomes":[{"status":"pass"},{"status":"fail","reason":"got 3"}]}'"#,
+            Duration::from_secs(10),
+        );
+        assert_eq!(r.archive.name, "f/a.txtar");
+        assert_eq!(r.outcomes, [Outcome::Pass, Outcome::Fail("got 3".into())]);
+    }
+
+    #[test]
+    fn a_crash_fails_every_assertion() {
+        let r = run_with_child("echo boom >&2; exit 3", Duration::from_secs(10));
+        assert!(
+            r.outcomes.iter().all(
+                |o| matches!(o, Outcome::Fail(w) if w.contains("crashed") && w.contains("boom"))
+            )
+        );
+        assert_eq!(r.outcomes.len(), 2);
+    }
+
+    #[test]
+    fn a_timeout_fails_every_assertion() {
+        let r = run_with_child("exec sleep 30", Duration::from_millis(300));
+        assert!(
+            r.outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::Fail(w) if w.contains("timed out"))),
+            "{:?}",
+            r.outcomes
+        );
+    }
+
+    #[test]
+    fn a_wrong_outcome_count_fails_every_assertion() {
+        let r = run_with_child(
+            r#"echo '{"outcomes":[{"status":"pass"}]}'"#,
+            Duration::from_secs(10),
+        );
+        assert!(r.outcomes.iter().all(|o| matches!(o, Outcome::Fail(_))));
+    }
+}
