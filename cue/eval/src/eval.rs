@@ -19,7 +19,16 @@ use std::rc::Rc;
 
 /// Maximum nesting of evaluation before reporting an error (guards the
 /// native and wasm stacks).
-pub const MAX_DEPTH: u32 = 300;
+pub const MAX_DEPTH: u32 = 100_000;
+/// Default stack budget in bytes (wasm's default stack is 1 MiB).
+pub const STACK_BUDGET: usize = 600 * 1024;
+
+/// An address on the current stack.
+#[inline(never)]
+fn stack_pos() -> usize {
+    let x = 0u8;
+    std::hint::black_box(&x) as *const u8 as usize
+}
 /// Maximum live combinations of one disjunction expansion.
 pub const MAX_DISJUNCTS: usize = 4096;
 
@@ -71,6 +80,31 @@ pub struct Conj {
     pub x: CExpr,
     /// Closedness.
     pub ci: CI,
+    /// The vertices whose conjuncts were inlined to produce this one
+    /// (structural cycle detection).
+    pub chain: Chain,
+}
+
+/// A linked list of inlined vertices.
+pub type Chain = Option<Rc<ChainNode>>;
+
+/// One element of a [`Chain`].
+#[derive(Debug)]
+pub struct ChainNode {
+    /// The inlined vertex.
+    pub v: VId,
+    /// The rest.
+    pub next: Chain,
+}
+
+fn chain_has(mut c: &Chain, v: VId) -> bool {
+    while let Some(n) = c {
+        if n.v == v {
+            return true;
+        }
+        c = &n.next;
+    }
+    false
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,6 +159,8 @@ pub struct Vertex {
     pub is_struct: bool,
     /// Saw a list literal.
     pub is_list: bool,
+    /// Positions of the struct and list literals.
+    pub struct_spans: Vec<Span>,
     list_lens: Vec<(u32, bool)>,
     list_types: Vec<(u32, Conj)>,
     patterns: Vec<(Val, Conj)>,
@@ -165,6 +201,7 @@ impl Vertex {
             base_spans: Vec::new(),
             is_struct: false,
             is_list: false,
+            struct_spans: Vec::new(),
             list_lens: Vec::new(),
             list_types: Vec::new(),
             patterns: Vec::new(),
@@ -198,6 +235,12 @@ pub struct Engine {
     child_groups: HashMap<(u32, Label), u32>,
     /// Label sym for temporaries.
     temp_sym: Option<Sym>,
+    /// Chain of the conjunct being added.
+    cur_chain: Chain,
+    /// Stack address at the API entry.
+    stack_base: usize,
+    /// Bytes of stack evaluation may use before failing with an error.
+    pub stack_budget: usize,
 }
 
 fn env_frame(env: &Env, up: u32) -> Option<&Rc<EnvNode>> {
@@ -221,8 +264,22 @@ impl Engine {
     pub fn new() -> Self {
         Engine {
             next_group: 1,
+            stack_budget: STACK_BUDGET,
             ..Default::default()
         }
+    }
+
+    /// Marks the stack position of an API entry.
+    pub fn enter(&mut self) {
+        self.stack_base = stack_pos();
+    }
+
+    /// Whether evaluation nests too deeply (by depth or stack use).
+    pub fn too_deep(&mut self) -> bool {
+        if self.stack_base == 0 {
+            self.stack_base = stack_pos();
+        }
+        self.depth > MAX_DEPTH || self.stack_base.abs_diff(stack_pos()) > self.stack_budget
     }
 
     /// Allocates a vertex.
@@ -232,8 +289,15 @@ impl Engine {
     }
 
     /// A temporary vertex holding conjuncts.
-    pub fn temp(&mut self, parent: Option<VId>, conjs: Vec<Conj>) -> VId {
-        let sym = *self.temp_sym.get_or_insert_with(|| self.interner.intern("<temp>"));
+    pub fn temp(&mut self, parent: Option<VId>, mut conjs: Vec<Conj>) -> VId {
+        for c in conjs.iter_mut() {
+            if c.chain.is_none() {
+                c.chain = self.cur_chain.clone();
+            }
+        }
+        let sym = *self
+            .temp_sym
+            .get_or_insert_with(|| self.interner.intern("<temp>"));
         let id = self.alloc(parent, Label::Hidden(sym), ArcType::Regular);
         self.verts[id as usize].conjs = conjs;
         id
@@ -299,7 +363,11 @@ impl Engine {
         match l {
             Label::Field(s) => {
                 let n = self.interner.name(s);
-                if is_ident(n) { n.to_string() } else { cue_syntax::literal::quote_string(n) }
+                if is_ident(n) {
+                    n.to_string()
+                } else {
+                    cue_syntax::literal::quote_string(n)
+                }
             }
             Label::Def(s) | Label::Hidden(s) => self.interner.name(s).to_string(),
             Label::Index(i) => i.to_string(),
@@ -308,7 +376,9 @@ impl Engine {
 
     fn is_ancestor(&self, a: VId, mut b: VId) -> bool {
         loop {
-            let Some(p) = self.v(b).parent else { return false };
+            let Some(p) = self.v(b).parent else {
+                return false;
+            };
             if p == a {
                 return true;
             }
@@ -347,7 +417,10 @@ impl Engine {
     }
 
     /// Adds a conjunct to a vertex, re-opening it when already expanded.
-    pub fn push_conj(&mut self, v: VId, c: Conj) {
+    pub fn push_conj(&mut self, v: VId, mut c: Conj) {
+        if c.chain.is_none() {
+            c.chain = self.cur_chain.clone();
+        }
         let st = self.v(v).st;
         if st >= St::Arcs {
             self.reset(v);
@@ -373,8 +446,15 @@ impl Engine {
         if self.v(v).st != St::New {
             return v;
         }
-        if self.depth > MAX_DEPTH {
-            self.set_err(v, Err::new(ErrorKind::Eval, "evaluation too deep (nesting limit reached)", vec![]));
+        if self.too_deep() {
+            self.set_err(
+                v,
+                Err::new(
+                    ErrorKind::Eval,
+                    "evaluation too deep (nesting limit reached)",
+                    vec![],
+                ),
+            );
             self.vm(v).st = St::Done;
             return v;
         }
@@ -424,6 +504,25 @@ impl Engine {
     }
 
     fn add(&mut self, v: VId, c: Conj) {
+        if self.too_deep() {
+            self.set_err(
+                v,
+                Err::new(
+                    ErrorKind::Eval,
+                    "evaluation too deep (nesting limit reached)",
+                    vec![],
+                ),
+            );
+            return;
+        }
+        self.depth += 1;
+        let saved = std::mem::replace(&mut self.cur_chain, c.chain.clone());
+        self.add_inner(v, c);
+        self.cur_chain = saved;
+        self.depth -= 1;
+    }
+
+    fn add_inner(&mut self, v: VId, c: Conj) {
         let (e, env) = match c.x {
             CExpr::Val(val, span) => return self.add_val(v, val, c.ci, span),
             CExpr::Expr(e, env) => (e, env),
@@ -441,6 +540,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(p.clone(), env.clone()),
                             ci: c.ci,
+                            chain: None,
                         },
                     );
                 }
@@ -469,6 +569,7 @@ impl Engine {
                             Conj {
                                 x: CExpr::Expr(e, env),
                                 ci,
+                                chain: self.cur_chain.clone(),
                             },
                         );
                     }
@@ -501,6 +602,18 @@ impl Engine {
             return;
         }
         if self.is_ancestor(w, v) {
+            let path = self.path(w);
+            self.set_err(
+                v,
+                Err::new(
+                    ErrorKind::StructuralCycle,
+                    format!("structural cycle (reference to {path})"),
+                    vec![span],
+                ),
+            );
+            return;
+        }
+        if chain_has(&self.cur_chain, w) {
             let path = self.path(w);
             self.set_err(
                 v,
@@ -551,9 +664,20 @@ impl Engine {
             self.copy_arcs(v, w, new_ci);
             return;
         }
+        let chain = Some(Rc::new(ChainNode {
+            v: w,
+            next: self.cur_chain.clone(),
+        }));
         for c in conjs {
             let ci2 = if def { new_ci } else { merge_ci(ci, c.ci) };
-            self.add(v, Conj { x: c.x, ci: ci2 });
+            self.add(
+                v,
+                Conj {
+                    x: c.x,
+                    ci: ci2,
+                    chain: chain.clone(),
+                },
+            );
         }
     }
 
@@ -581,20 +705,37 @@ impl Engine {
                         group: 0,
                         embed: false,
                     },
+                    chain: None,
                 },
             );
         }
     }
 
-    fn add_struct(&mut self, v: VId, lit: Rc<StructLit>, env: Env, ci: CI, _span: Span) {
-        self.vm(v).is_struct = true;
+    fn add_struct(&mut self, v: VId, lit: Rc<StructLit>, env: Env, ci: CI, span: Span) {
+        // `{2}` and `{2, #x: 1}` are the scalar 2: a literal that only
+        // embeds (besides definitions, hidden fields and lets) is a struct
+        // only if an embedding makes it one.
+        let only_embeds = lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)))
+            && lit.decls.iter().all(|d| match d {
+                Decl::Embed(_) => true,
+                Decl::Field { label, .. } => !matches!(label, Label::Field(_)),
+                _ => false,
+            });
+        if !only_embeds {
+            self.vm(v).is_struct = true;
+            self.vm(v).struct_spans.push(span);
+        }
         let env2: Env = Some(Rc::new(EnvNode {
             parent: env,
             frame: Frame::Struct(v, Some(lit.clone())),
         }));
         let has_embed = lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)));
         let g = if ci.closing > 0 {
-            let g = if ci.group != 0 { ci.group } else { self.new_group() };
+            let g = if ci.group != 0 {
+                ci.group
+            } else {
+                self.new_group()
+            };
             self.req(v, g).active = true;
             g
         } else if ci.group != 0 && ci.embed {
@@ -606,7 +747,9 @@ impl Engine {
         };
         for d in lit.decls.iter() {
             match d {
-                Decl::Field { label, arc, value, .. } => {
+                Decl::Field {
+                    label, arc, value, ..
+                } => {
                     if g != 0 {
                         let r = self.req(v, g);
                         if !r.allowed.contains(label) {
@@ -620,6 +763,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
+                            chain: None,
                         },
                     );
                 }
@@ -639,6 +783,7 @@ impl Engine {
                             group: g,
                             embed: true,
                         },
+                        chain: None,
                     },
                 ),
                 Decl::Pattern { pat, value } => {
@@ -652,6 +797,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
+                            chain: None,
                         },
                     ));
                 }
@@ -660,11 +806,15 @@ impl Engine {
                         self.req(v, g).open = true;
                     }
                 }
-                Decl::Comprehension(c) => {
-                    self.vm(v)
-                        .pending
-                        .push(Pending::Comp(c.clone(), env2.clone(), CI { group: g, embed: true, ..ci }))
-                }
+                Decl::Comprehension(c) => self.vm(v).pending.push(Pending::Comp(
+                    c.clone(),
+                    env2.clone(),
+                    CI {
+                        group: g,
+                        embed: true,
+                        ..ci
+                    },
+                )),
             }
         }
     }
@@ -702,6 +852,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env.clone()),
                             ci: cci,
+                            chain: None,
                         },
                     );
                     i += 1;
@@ -727,6 +878,7 @@ impl Engine {
                 Conj {
                     x: CExpr::Expr(t.clone(), env.clone()),
                     ci: cci,
+                    chain: None,
                 },
             ));
         }
@@ -772,6 +924,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env2),
                             ci: c.ci,
+                            chain: None,
                         },
                     );
                 }
@@ -858,6 +1011,7 @@ impl Engine {
                     Conj {
                         x: CExpr::Expr(value.clone(), env.clone()),
                         ci: cci,
+                        chain: None,
                     },
                 );
                 Ok(())
@@ -871,6 +1025,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(c.body.clone(), env2),
                             ci: *ci,
+                            chain: None,
                         },
                     );
                 }
@@ -880,7 +1035,14 @@ impl Engine {
         }
     }
 
-    fn run_list_comp(&mut self, v: VId, c: Rc<Comprehension>, env: Env, ci: CI, start: u32) -> Result<u32, Val> {
+    fn run_list_comp(
+        &mut self,
+        v: VId,
+        c: Rc<Comprehension>,
+        env: Env,
+        ci: CI,
+        start: u32,
+    ) -> Result<u32, Val> {
         let mut out = Vec::new();
         self.comp_iter(&c, 0, env, &mut out)?;
         let mut i = start;
@@ -892,6 +1054,7 @@ impl Engine {
                 Conj {
                     x: CExpr::Expr(c.body.clone(), env2),
                     ci: cci,
+                    chain: None,
                 },
             );
             i += 1;
@@ -900,7 +1063,13 @@ impl Engine {
     }
 
     /// Runs the clauses from `idx`, collecting one environment per yield.
-    fn comp_iter(&mut self, c: &Comprehension, idx: usize, env: Env, out: &mut Vec<Env>) -> Result<(), Val> {
+    fn comp_iter(
+        &mut self,
+        c: &Comprehension,
+        idx: usize,
+        env: Env,
+        out: &mut Vec<Env>,
+    ) -> Result<(), Val> {
         let Some(cl) = c.clauses.get(idx) else {
             out.push(env);
             return Ok(());
@@ -940,7 +1109,11 @@ impl Engine {
                     }
                     other => {
                         return Err(eval_err(
-                            format!("cannot range over {} (found {})", scalar_text(&other), kind_name(other.kind())),
+                            format!(
+                                "cannot range over {} (found {})",
+                                scalar_text(&other),
+                                kind_name(other.kind())
+                            ),
                             src.span,
                         ));
                     }
@@ -985,7 +1158,10 @@ impl Engine {
                 DisjSrc::Vals(a, ..) => a.iter().map(|x| x.1).collect(),
             })
             .collect();
-        let total: usize = sizes.iter().try_fold(1usize, |acc, s| acc.checked_mul(*s)).unwrap_or(usize::MAX);
+        let total: usize = sizes
+            .iter()
+            .try_fold(1usize, |acc, s| acc.checked_mul(*s))
+            .unwrap_or(usize::MAX);
         if total > MAX_DISJUNCTS {
             self.set_err(
                 v,
@@ -1072,7 +1248,9 @@ impl Engine {
                 let e = match last_err {
                     Some(Val::Bottom(e)) => {
                         let mut e2 = (*e).clone();
-                        if !e2.msg.starts_with("empty disjunction") && sizes.iter().product::<usize>() > 1 {
+                        if !e2.msg.starts_with("empty disjunction")
+                            && sizes.iter().product::<usize>() > 1
+                        {
                             e2.msg = format!("empty disjunction: {}", e2.msg);
                         }
                         Val::Bottom(Rc::new(e2))
@@ -1182,7 +1360,11 @@ impl Engine {
                 let spans = xv.base_spans.clone();
                 self.set_err(
                     v,
-                    Err::new(ErrorKind::Eval, "conflicting values struct and list (mismatched types struct and list)", spans),
+                    Err::new(
+                        ErrorKind::Eval,
+                        "conflicting values struct and list (mismatched types struct and list)",
+                        spans,
+                    ),
                 );
             } else if bad {
                 let spans = xv.base_spans.clone();
@@ -1200,7 +1382,13 @@ impl Engine {
     }
 
     fn check_closed(&mut self, v: VId) {
-        let reqs: Vec<Req> = self.v(v).reqs.iter().filter(|r| r.active && !r.open).cloned().collect();
+        let reqs: Vec<Req> = self
+            .v(v)
+            .reqs
+            .iter()
+            .filter(|r| r.active && !r.open)
+            .cloned()
+            .collect();
         if reqs.is_empty() {
             return;
         }
@@ -1210,7 +1398,8 @@ impl Engine {
             let Label::Field(sym) = label else { continue };
             let name: Rc<str> = self.interner.name(sym).into();
             for r in &reqs {
-                let ok = r.allowed.contains(&label) || r.patterns.iter().any(|p| self.label_matches(p, &name));
+                let ok = r.allowed.contains(&label)
+                    || r.patterns.iter().any(|p| self.label_matches(p, &name));
                 if !ok {
                     let spans = self.conj_spans(a);
                     let e = Err::new(ErrorKind::Eval, format!("field not allowed"), spans);
@@ -1309,7 +1498,7 @@ impl Engine {
 
     /// Evaluates an expression; references yield the (unevaluated) vertex.
     pub fn eval_ref(&mut self, e: &RExpr, env: &Env) -> Val {
-        if self.depth > MAX_DEPTH {
+        if self.too_deep() {
             return eval_err("evaluation too deep (nesting limit reached)", e.span);
         }
         self.depth += 1;
@@ -1322,7 +1511,11 @@ impl Engine {
         let span = e.span;
         match &e.kind {
             ExprKind::Top => Val::Top,
-            ExprKind::Bottom => Err::new(ErrorKind::User, "explicit error (_|_ literal) in source", vec![span]),
+            ExprKind::Bottom => Err::new(
+                ErrorKind::User,
+                "explicit error (_|_ literal) in source",
+                vec![span],
+            ),
             ExprKind::Null => Val::Null,
             ExprKind::Bool(b) => Val::Bool(*b),
             ExprKind::Num(n) => Val::Num(n.clone()),
@@ -1342,6 +1535,7 @@ impl Engine {
                     vec![Conj {
                         x: CExpr::Expr(e.clone(), env.clone()),
                         ci: CI::default(),
+                        chain: None,
                     }],
                 );
                 let t = self.arcs(t);
@@ -1386,11 +1580,19 @@ impl Engine {
                 match xv {
                     Val::Vertex(w) => self.lookup(w, *label, name, span),
                     Val::Bottom(_) => xv,
-                    other if !other.is_concrete_scalar() => {
-                        incomplete(format!("{} undefined as {} is incomplete", name, scalar_text(&other)), span)
-                    }
+                    other if !other.is_concrete_scalar() => incomplete(
+                        format!(
+                            "{} undefined as {} is incomplete",
+                            name,
+                            scalar_text(&other)
+                        ),
+                        span,
+                    ),
                     other => eval_err(
-                        format!("invalid selector {name} for value of type {}", kind_name(other.kind())),
+                        format!(
+                            "invalid selector {name} for value of type {}",
+                            kind_name(other.kind())
+                        ),
                         span,
                     ),
                 }
@@ -1417,13 +1619,19 @@ impl Engine {
                                 Val::Bottom(_) => return v,
                                 Val::Vertex(_) | Val::Null => {
                                     return eval_err(
-                                        format!("invalid interpolation: cannot use {} as string", kind_name(v.kind())),
+                                        format!(
+                                            "invalid interpolation: cannot use {} as string",
+                                            kind_name(v.kind())
+                                        ),
                                         x.span,
                                     );
                                 }
                                 other => {
                                     return incomplete(
-                                        format!("invalid interpolation: non-concrete value {}", scalar_text(&other)),
+                                        format!(
+                                            "invalid interpolation: non-concrete value {}",
+                                            scalar_text(&other)
+                                        ),
                                         x.span,
                                     );
                                 }
@@ -1445,10 +1653,14 @@ impl Engine {
                     (UnOp::Neg, Val::Num(n)) => Val::Num(n.neg()),
                     (UnOp::Plus, Val::Num(n)) => Val::Num(n),
                     (UnOp::Not, Val::Bool(b)) => Val::Bool(!b),
-                    (_, v) if !v.is_concrete_scalar() => {
-                        incomplete(format!("operand {} of '{:?}' not concrete", scalar_text(&v), op), span)
-                    }
-                    (_, v) => eval_err(format!("invalid operation {:?} {}", op, scalar_text(&v)), span),
+                    (_, v) if !v.is_concrete_scalar() => incomplete(
+                        format!("operand {} of '{:?}' not concrete", scalar_text(&v), op),
+                        span,
+                    ),
+                    (_, v) => eval_err(
+                        format!("invalid operation {:?} {}", op, scalar_text(&v)),
+                        span,
+                    ),
                 }
             }
             ExprKind::Binary(op, a, b) => self.eval_binary(*op, a, b, env, span),
@@ -1466,13 +1678,21 @@ impl Engine {
                 return incomplete(format!("unresolved disjunction (selecting {name})"), span);
             }
         }
-        let found = self.v(v).arcs.iter().copied().find(|&a| self.v(a).label == label);
+        let found = self
+            .v(v)
+            .arcs
+            .iter()
+            .copied()
+            .find(|&a| self.v(a).label == label);
         match found {
             Some(a) => {
                 if self.v(a).arc == ArcType::Optional {
                     let val = self.value(a);
                     if !val.is_concrete_scalar() {
-                        return incomplete(format!("cannot reference optional field: {name}"), span);
+                        return incomplete(
+                            format!("cannot reference optional field: {name}"),
+                            span,
+                        );
                     }
                 }
                 Val::Vertex(a)
@@ -1484,7 +1704,10 @@ impl Engine {
                 let xv = self.v(v);
                 if !xv.is_struct && !xv.is_list && xv.base.is_concrete_scalar() {
                     return eval_err(
-                        format!("invalid selector {name} for value of type {}", kind_name(xv.base.kind())),
+                        format!(
+                            "invalid selector {name} for value of type {}",
+                            kind_name(xv.base.kind())
+                        ),
                         span,
                     );
                 }
@@ -1527,16 +1750,27 @@ impl Engine {
                 let idx: Option<u32> = num_traits::ToPrimitive::to_u32(n);
                 match idx {
                     Some(k) => {
-                        let found = self.v(w).arcs.iter().copied().find(|&a| self.v(a).label == Label::Index(k));
+                        let found = self
+                            .v(w)
+                            .arcs
+                            .iter()
+                            .copied()
+                            .find(|&a| self.v(a).label == Label::Index(k));
                         match found {
                             Some(a) => Val::Vertex(a),
                             None => eval_err(
-                                format!("index out of range [{k}] with length {}", self.v(w).arcs.len()),
+                                format!(
+                                    "index out of range [{k}] with length {}",
+                                    self.v(w).arcs.len()
+                                ),
                                 span,
                             ),
                         }
                     }
-                    None => eval_err(format!("invalid index {n} (index must be non-negative)"), span),
+                    None => eval_err(
+                        format!("invalid index {n} (index must be non-negative)"),
+                        span,
+                    ),
                 }
             }
             (Val::Vertex(w), Val::Str(s)) => {
@@ -1561,7 +1795,14 @@ impl Engine {
         }
     }
 
-    fn eval_slice(&mut self, x: &RExpr, lo: Option<&RExpr>, hi: Option<&RExpr>, env: &Env, span: Span) -> Val {
+    fn eval_slice(
+        &mut self,
+        x: &RExpr,
+        lo: Option<&RExpr>,
+        hi: Option<&RExpr>,
+        env: &Env,
+        span: Span,
+    ) -> Val {
         let xv = self.eval(x, env);
         let bound = |e: Option<&RExpr>, s: &mut Self| -> Result<Option<usize>, Val> {
             match e {
@@ -1600,6 +1841,7 @@ impl Engine {
                     self.vm(na).conjs.push(Conj {
                         x: CExpr::Val(Val::Vertex(*a), span),
                         ci: CI::default(),
+                        chain: None,
                     });
                 }
                 self.vm(t).st = St::Arcs;
@@ -1673,17 +1915,23 @@ impl Engine {
         if matches!(op, BinOp::Eq | BinOp::Ne) {
             if let (Val::Vertex(x), Val::Vertex(y)) = (&av, &bv) {
                 let (x, y) = (*x, *y);
-                let eq = crate::export::to_cue_text(self, x, false) == crate::export::to_cue_text(self, y, false);
+                let eq = crate::export::to_cue_text(self, x, false)
+                    == crate::export::to_cue_text(self, y, false);
                 return Val::Bool(if op == BinOp::Eq { eq } else { !eq });
             }
         }
         let concrete = |v: &Val| v.is_concrete_scalar();
         if !concrete(&av) || !concrete(&bv) {
             if matches!(av, Val::Vertex(_)) || matches!(bv, Val::Vertex(_)) {
-                if matches!(op, BinOp::Eq | BinOp::Ne) && (matches!(av, Val::Null) || matches!(bv, Val::Null)) {
+                if matches!(op, BinOp::Eq | BinOp::Ne)
+                    && (matches!(av, Val::Null) || matches!(bv, Val::Null))
+                {
                     return Val::Bool(op == BinOp::Ne);
                 }
-                if concrete(&av) || concrete(&bv) || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_))) {
+                if concrete(&av)
+                    || concrete(&bv)
+                    || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_)))
+                {
                     return eval_err(
                         format!(
                             "invalid operands {} and {} to '{}' (type {} and {})",
@@ -1699,7 +1947,11 @@ impl Engine {
             }
             let nc = if !concrete(&av) { &av } else { &bv };
             return incomplete(
-                format!("non-concrete value {} in operand to {}", self.short(nc), op.as_str()),
+                format!(
+                    "non-concrete value {} in operand to {}",
+                    self.short(nc),
+                    op.as_str()
+                ),
                 span,
             );
         }
@@ -1734,13 +1986,17 @@ impl Engine {
                     v.extend_from_slice(y);
                     Val::Bytes(v.into())
                 }
-                (Val::Str(s), Val::Num(Number::Int(n))) | (Val::Num(Number::Int(n)), Val::Str(s)) if op == Mul => {
+                (Val::Str(s), Val::Num(Number::Int(n)))
+                | (Val::Num(Number::Int(n)), Val::Str(s))
+                    if op == Mul =>
+                {
                     match num_traits::ToPrimitive::to_usize(n) {
                         Some(k) => Val::Str(s.repeat(k).into()),
                         None => eval_err("negative repeat count", span),
                     }
                 }
-                (Val::Bytes(s), Val::Num(Number::Int(n))) | (Val::Num(Number::Int(n)), Val::Bytes(s))
+                (Val::Bytes(s), Val::Num(Number::Int(n)))
+                | (Val::Num(Number::Int(n)), Val::Bytes(s))
                     if op == Mul =>
                 {
                     match num_traits::ToPrimitive::to_usize(n) {
@@ -1787,7 +2043,9 @@ impl Engine {
                 _ => mismatch(self),
             },
             And | Or => match (&av, &bv) {
-                (Val::Bool(x), Val::Bool(y)) => Val::Bool(if op == And { *x && *y } else { *x || *y }),
+                (Val::Bool(x), Val::Bool(y)) => {
+                    Val::Bool(if op == And { *x && *y } else { *x || *y })
+                }
                 _ => mismatch(self),
             },
         }
@@ -1818,7 +2076,12 @@ impl Engine {
         let func = match fv {
             Val::Func(func) => func,
             Val::Bottom(_) => return fv,
-            other => return eval_err(format!("cannot call non-function {}", scalar_text(&other)), span),
+            other => {
+                return eval_err(
+                    format!("cannot call non-function {}", scalar_text(&other)),
+                    span,
+                );
+            }
         };
         match func {
             Func::Builtin(b) => crate::builtins::call(self, b, args, env, span),
@@ -1829,16 +2092,22 @@ impl Engine {
     /// Integer division helpers for builtins.
     pub fn int_op(&mut self, a: Val, b: Val, euclid: bool, quotient: bool, span: Span) -> Val {
         match (a, b) {
-            (Val::Num(Number::Int(x)), Val::Num(Number::Int(y))) => match int_divmod(&x, &y, euclid) {
-                Some((q, r)) => Val::Num(Number::Int(if quotient { q } else { r })),
-                None => eval_err("division by zero", span),
-            },
+            (Val::Num(Number::Int(x)), Val::Num(Number::Int(y))) => {
+                match int_divmod(&x, &y, euclid) {
+                    Some((q, r)) => Val::Num(Number::Int(if quotient { q } else { r })),
+                    None => eval_err("division by zero", span),
+                }
+            }
             (b @ Val::Bottom(_), _) | (_, b @ Val::Bottom(_)) => b,
             (x, y) if !x.is_concrete_scalar() || !y.is_concrete_scalar() => {
                 incomplete("non-concrete argument", span)
             }
             (x, y) => eval_err(
-                format!("cannot use {} and {} as int", scalar_text(&x), scalar_text(&y)),
+                format!(
+                    "cannot use {} and {} as int",
+                    scalar_text(&x),
+                    scalar_text(&y)
+                ),
                 span,
             ),
         }
