@@ -95,6 +95,9 @@ fn run(args: Args) -> Result<ExitCode> {
             eprintln!("{}: {p}", r.archive.name);
         }
         report.add(r.archive.folder(), &r.assertions, &r.outcomes);
+        if args.verbose > 0 && r.elapsed >= Duration::from_secs(1) {
+            eprintln!("SLOW {} took {:.1?}", r.archive.name, r.elapsed);
+        }
         if args.verbose > 0 {
             for (a, o) in r.assertions.iter().zip(&r.outcomes) {
                 let (tag, why) = match o {
