@@ -161,11 +161,13 @@ pub struct Vertex {
     pub is_list: bool,
     /// Positions of the struct and list literals.
     pub struct_spans: Vec<Span>,
+    /// Positions of the field declarations that created this arc.
+    pub label_spans: Vec<Span>,
     list_lens: Vec<(u32, bool)>,
     list_types: Vec<(u32, Conj)>,
     patterns: Vec<(Val, Conj)>,
     reqs: Vec<Req>,
-    pending: Vec<Pending>,
+    pending: Vec<(Pending, Chain)>,
     disjs: Vec<DisjSrc>,
     choices: Option<Rc<Vec<usize>>>,
     choice_pos: usize,
@@ -202,6 +204,7 @@ impl Vertex {
             is_struct: false,
             is_list: false,
             struct_spans: Vec::new(),
+            label_spans: Vec::new(),
             list_lens: Vec::new(),
             list_types: Vec::new(),
             patterns: Vec::new(),
@@ -540,7 +543,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(p.clone(), env.clone()),
                             ci: c.ci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -705,7 +708,7 @@ impl Engine {
                         group: 0,
                         embed: false,
                     },
-                    chain: None,
+                    chain: self.cur_chain.clone(),
                 },
             );
         }
@@ -748,7 +751,10 @@ impl Engine {
         for d in lit.decls.iter() {
             match d {
                 Decl::Field {
-                    label, arc, value, ..
+                    label,
+                    arc,
+                    value,
+                    span: fspan,
                 } => {
                     if g != 0 {
                         let r = self.req(v, g);
@@ -757,23 +763,30 @@ impl Engine {
                         }
                     }
                     let a = self.arc(v, *label, *arc);
+                    self.vm(a).label_spans.push(*fspan);
                     let child_ci = self.child_ci(ci, g, *label);
                     self.push_conj(
                         a,
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
-                Decl::DynField { label, arc, value } => self.vm(v).pending.push(Pending::Dyn(
-                    label.clone(),
-                    *arc,
-                    value.clone(),
-                    env2.clone(),
-                    CI { group: g, ..ci },
-                )),
+                Decl::DynField { label, arc, value } => {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).pending.push((
+                        Pending::Dyn(
+                            label.clone(),
+                            *arc,
+                            value.clone(),
+                            env2.clone(),
+                            CI { group: g, ..ci },
+                        ),
+                        chain,
+                    ))
+                }
                 Decl::Embed(e) => self.add(
                     v,
                     Conj {
@@ -783,7 +796,7 @@ impl Engine {
                             group: g,
                             embed: true,
                         },
-                        chain: None,
+                        chain: self.cur_chain.clone(),
                     },
                 ),
                 Decl::Pattern { pat, value } => {
@@ -792,12 +805,13 @@ impl Engine {
                         self.req(v, g).patterns.push(pv.clone());
                     }
                     let child_ci = self.child_ci(ci, g, Label::Index(u32::MAX));
+                    let chain = self.cur_chain.clone();
                     self.vm(v).patterns.push((
                         pv,
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
-                            chain: None,
+                            chain,
                         },
                     ));
                 }
@@ -806,15 +820,21 @@ impl Engine {
                         self.req(v, g).open = true;
                     }
                 }
-                Decl::Comprehension(c) => self.vm(v).pending.push(Pending::Comp(
-                    c.clone(),
-                    env2.clone(),
-                    CI {
-                        group: g,
-                        embed: true,
-                        ..ci
-                    },
-                )),
+                Decl::Comprehension(c) => {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).pending.push((
+                        Pending::Comp(
+                            c.clone(),
+                            env2.clone(),
+                            CI {
+                                group: g,
+                                embed: true,
+                                ..ci
+                            },
+                        ),
+                        chain,
+                    ))
+                }
             }
         }
     }
@@ -852,7 +872,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env.clone()),
                             ci: cci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                     i += 1;
@@ -873,12 +893,13 @@ impl Engine {
         self.vm(v).list_lens.push((i, open));
         if let Some(Some(t)) = &lit.ellipsis {
             let cci = self.child_ci(ci, 0, Label::Index(0));
+            let chain = self.cur_chain.clone();
             self.vm(v).list_types.push((
                 i,
                 Conj {
                     x: CExpr::Expr(t.clone(), env.clone()),
                     ci: cci,
-                    chain: None,
+                    chain,
                 },
             ));
         }
@@ -924,7 +945,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env2),
                             ci: c.ci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -952,7 +973,10 @@ impl Engine {
             let mut stuck = Vec::new();
             let mut errs = Vec::new();
             for p in pend {
-                match self.run_one(v, &p) {
+                let saved = std::mem::replace(&mut self.cur_chain, p.1.clone());
+                let r = self.run_one(v, &p.0);
+                self.cur_chain = saved;
+                match r {
                     Ok(()) => {}
                     Err(e) => {
                         if let Val::Bottom(er) = &e {
@@ -1011,7 +1035,7 @@ impl Engine {
                     Conj {
                         x: CExpr::Expr(value.clone(), env.clone()),
                         ci: cci,
-                        chain: None,
+                        chain: self.cur_chain.clone(),
                     },
                 );
                 Ok(())
@@ -1025,7 +1049,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(c.body.clone(), env2),
                             ci: *ci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -1054,7 +1078,7 @@ impl Engine {
                 Conj {
                     x: CExpr::Expr(c.body.clone(), env2),
                     ci: cci,
-                    chain: None,
+                    chain: self.cur_chain.clone(),
                 },
             );
             i += 1;
@@ -1367,7 +1391,8 @@ impl Engine {
                     ),
                 );
             } else if bad {
-                let spans = xv.base_spans.clone();
+                let mut spans = xv.base_spans.clone();
+                spans.extend(xv.struct_spans.iter().copied());
                 let msg = format!(
                     "conflicting values {} and {} (mismatched types {} and {})",
                     scalar_text(&base),
@@ -1401,7 +1426,7 @@ impl Engine {
                 let ok = r.allowed.contains(&label)
                     || r.patterns.iter().any(|p| self.label_matches(p, &name));
                 if !ok {
-                    let spans = self.conj_spans(a);
+                    let spans = self.v(a).label_spans.clone();
                     let e = Err::new(ErrorKind::Eval, format!("field not allowed"), spans);
                     self.set_err(a, e);
                     self.vm(a).st = St::Done;
@@ -1535,7 +1560,7 @@ impl Engine {
                     vec![Conj {
                         x: CExpr::Expr(e.clone(), env.clone()),
                         ci: CI::default(),
-                        chain: None,
+                        chain: self.cur_chain.clone(),
                     }],
                 );
                 let t = self.arcs(t);
@@ -1574,7 +1599,8 @@ impl Engine {
                     _ => eval_err("binding not found", span),
                 }
             }
-            ExprKind::Select(x, label, name) => {
+            ExprKind::Select(x, label, name, sel_span) => {
+                let span = *sel_span;
                 let xv = self.eval(x, env);
                 let xv = self.default_of(xv);
                 match xv {
@@ -1687,13 +1713,7 @@ impl Engine {
         match found {
             Some(a) => {
                 if self.v(a).arc == ArcType::Optional {
-                    let val = self.value(a);
-                    if !val.is_concrete_scalar() {
-                        return incomplete(
-                            format!("cannot reference optional field: {name}"),
-                            span,
-                        );
-                    }
+                    return incomplete(format!("cannot reference optional field: {name}"), span);
                 }
                 Val::Vertex(a)
             }
@@ -1702,6 +1722,9 @@ impl Engine {
                     return Val::Bottom(e.clone());
                 }
                 let xv = self.v(v);
+                if xv.is_list {
+                    return eval_err(format!("undefined field: {name}"), span);
+                }
                 if !xv.is_struct && !xv.is_list && xv.base.is_concrete_scalar() {
                     return eval_err(
                         format!(
@@ -1838,10 +1861,11 @@ impl Engine {
                 self.vm(t).is_list = true;
                 for (k, a) in arcs[l..h].iter().enumerate() {
                     let na = self.arc(t, Label::Index(k as u32), ArcType::Regular);
+                    let chain = self.cur_chain.clone();
                     self.vm(na).conjs.push(Conj {
                         x: CExpr::Val(Val::Vertex(*a), span),
                         ci: CI::default(),
-                        chain: None,
+                        chain,
                     });
                 }
                 self.vm(t).st = St::Arcs;
@@ -1885,10 +1909,12 @@ impl Engine {
         }
         let bv = self.eval(b, env);
         let bv = self.default_of(bv);
-        self.binary_vals(op, av, bv, span)
+        let _ = span;
+        self.binary_vals(op, av, bv, a.span, b.span)
     }
 
-    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, span: Span) -> Val {
+    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, sa: Span, sb: Span) -> Val {
+        let span = sa;
         if let Val::Bottom(_) = av {
             return av;
         }
@@ -1899,7 +1925,7 @@ impl Engine {
         if let Val::Disj(d) = &av {
             let out: Vec<(Val, bool)> = d
                 .iter()
-                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), span), *m))
+                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), sa, sb), *m))
                 .filter(|(v, _)| !v.is_bottom())
                 .collect();
             return Val::Disj(Rc::new(out));
@@ -1907,7 +1933,7 @@ impl Engine {
         if let Val::Disj(d) = &bv {
             let out: Vec<(Val, bool)> = d
                 .iter()
-                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), span), *m))
+                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), sa, sb), *m))
                 .filter(|(v, _)| !v.is_bottom())
                 .collect();
             return Val::Disj(Rc::new(out));
@@ -1932,7 +1958,8 @@ impl Engine {
                     || concrete(&bv)
                     || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_)))
                 {
-                    return eval_err(
+                    return Err::new(
+                        ErrorKind::Eval,
                         format!(
                             "invalid operands {} and {} to '{}' (type {} and {})",
                             self.short(&av),
@@ -1941,7 +1968,7 @@ impl Engine {
                             self.kind_of(&av),
                             self.kind_of(&bv)
                         ),
-                        span,
+                        vec![sa, sb],
                     );
                 }
             }
@@ -1956,7 +1983,8 @@ impl Engine {
             );
         }
         let mismatch = |s: &Self| {
-            eval_err(
+            Err::new(
+                ErrorKind::Eval,
                 format!(
                     "invalid operands {} and {} to '{}' (type {} and {})",
                     scalar_text(&av),
@@ -1965,7 +1993,7 @@ impl Engine {
                     s.kind_of(&av),
                     s.kind_of(&bv)
                 ),
-                span,
+                vec![sa, sb],
             )
         };
         use BinOp::*;
