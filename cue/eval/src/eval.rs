@@ -111,6 +111,9 @@ fn chain_has(mut c: &Chain, v: VId) -> bool {
 enum St {
     New,
     Adding,
+    /// Re-adding conjuncts that were stuck on a reference cycle; the
+    /// scalar found so far is visible to them.
+    Deferring,
     Arcs,
     Done,
 }
@@ -186,6 +189,10 @@ pub struct Vertex {
     pub self_cycle: bool,
     /// Closed by `close()`.
     closed_call: bool,
+    /// Conjuncts stuck on a reference cycle, retried after the others.
+    deferred: Vec<Conj>,
+    /// Its value depended on a vertex still being built.
+    provisional: bool,
     /// Index of the first conjunct position in the first file (for order).
     pub decl_span: Option<Span>,
 }
@@ -221,6 +228,8 @@ impl Vertex {
             inlined: Vec::new(),
             self_cycle: false,
             closed_call: false,
+            deferred: Vec::new(),
+            provisional: false,
             decl_span: None,
         }
     }
@@ -240,6 +249,8 @@ pub struct Engine {
     temp_sym: Option<Sym>,
     /// Chain of the conjunct being added.
     cur_chain: Chain,
+    /// Times a value was read from a vertex still being built.
+    cycle_hits: u64,
     /// Stack address at the API entry.
     stack_base: usize,
     /// Bytes of stack evaluation may use before failing with an error.
@@ -462,6 +473,7 @@ impl Engine {
             return v;
         }
         self.depth += 1;
+        let h0 = self.cycle_hits;
         self.vm(v).st = St::Adding;
         let mut i = 0;
         while i < self.v(v).conjs.len() {
@@ -470,6 +482,14 @@ impl Engine {
             i += 1;
         }
         self.run_pending(v);
+        let deferred = std::mem::take(&mut self.vm(v).deferred);
+        if !deferred.is_empty() {
+            self.vm(v).st = St::Deferring;
+            for c in deferred {
+                self.add(v, c);
+            }
+            self.vm(v).st = St::Adding;
+        }
         self.apply_list_types(v);
         let disjs = std::mem::take(&mut self.vm(v).disjs);
         self.vm(v).st = St::Arcs;
@@ -478,7 +498,21 @@ impl Engine {
         }
         self.apply_patterns(v);
         self.depth -= 1;
-        self.resolve(v)
+        let v = self.resolve(v);
+        if self.cycle_hits > h0 {
+            let xv = self.v(v);
+            let incomplete =
+                |b: &Val| matches!(b, Val::Bottom(e) if e.kind == ErrorKind::Incomplete);
+            if incomplete(&xv.base)
+                || xv
+                    .err
+                    .as_ref()
+                    .is_some_and(|e| e.kind == ErrorKind::Incomplete)
+            {
+                self.vm(v).provisional = true;
+            }
+        }
+        v
     }
 
     fn set_err(&mut self, v: VId, e: Val) {
@@ -551,7 +585,22 @@ impl Engine {
             ExprKind::Disj(alts) => self.add_disj(v, DisjSrc::Exprs(alts.clone(), env, c.ci)),
             ExprKind::Top => {}
             _ => {
+                let h0 = self.cycle_hits;
                 let val = self.eval_ref(&e, &env);
+                // Stuck on a cycle through this vertex: retry once the other
+                // conjuncts are in (`a: b - 1, b: a + 1, a: 2`).
+                if self.cycle_hits > h0
+                    && self.v(v).st == St::Adding
+                    && matches!(&val, Val::Bottom(er) if er.kind == ErrorKind::Incomplete)
+                {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).deferred.push(Conj {
+                        x: CExpr::Expr(e.clone(), env),
+                        ci: c.ci,
+                        chain,
+                    });
+                    return;
+                }
                 self.add_val(v, val, c.ci, e.span);
             }
         }
@@ -1474,6 +1523,20 @@ impl Engine {
     /// The value of a vertex: its scalar, itself for structs and lists, a
     /// disjunction of its survivors, or its error.
     pub fn value(&mut self, v: VId) -> Val {
+        let r = self.value_inner(v);
+        let v = self.resolve(v);
+        if self.v(v).provisional && self.v(v).st == St::Done {
+            // Computed while a vertex it depends on was still being
+            // built: forget it so the next use recomputes it.
+            self.reset(v);
+        }
+        r
+    }
+
+    fn value_inner(&mut self, v: VId) -> Val {
+        if self.v(self.resolve(v)).st == St::Adding {
+            self.cycle_hits += 1;
+        }
         let v = self.finalize(v);
         let xv = self.v(v);
         if let Some(e) = &xv.err {

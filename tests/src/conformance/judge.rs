@@ -6,8 +6,8 @@
 //! - `eq` with concrete data: both sides exported and compared as data
 //!   (numbers by value and kind, definitions only where the expectation
 //!   shows them);
-//! - `eq` with a non-concrete value: both sides printed as CUE and the
-//!   texts compared;
+//! - `eq` with a non-concrete value: both sides printed as canonical CUE
+//!   (fields sorted, errors as plain `_|_`) and the texts compared;
 //! - `err`: the value must be an error of one of the listed kinds, its
 //!   message must contain the `contains` text, and every `pos` must be
 //!   among the error's positions. Positions are part of a pass unless
@@ -205,7 +205,7 @@ fn check_eq(
             Err(why) => Outcome::Fail(why),
         }
     } else {
-        let (g, w) = (got.to_cue_all(), want.to_cue_all());
+        let (g, w) = (got.to_cue_canonical(), want.to_cue_canonical());
         if g == w {
             Outcome::Pass
         } else {
