@@ -337,20 +337,25 @@ impl<'a> Compiler<'a> {
                     self.scopes.push(Scope::Bind(vec![l.name.name.clone()]));
                     pushed += 1;
                 }
-                #[allow(unreachable_patterns)]
-                _ => clauses.push(Clause::If(Expr::new(
-                    ExprKind::Error("unsupported comprehension clause".into()),
-                    cl.span(),
-                ))),
+                ast::Clause::Try { binding, .. } => match binding {
+                    Some((name, e)) => {
+                        clauses.push(Clause::Try(Some(self.expr(e))));
+                        self.scopes.push(Scope::Bind(vec![name.name.clone()]));
+                        pushed += 1;
+                    }
+                    None => clauses.push(Clause::Try(None)),
+                },
             }
         }
         let body = self.expr(&c.body);
         for _ in 0..pushed {
             self.scopes.pop();
         }
+        let else_body = c.else_clause.as_ref().map(|e| self.expr(&e.body));
         Rc::new(Comprehension {
             clauses,
             body,
+            else_body,
             span: c.span,
         })
     }
@@ -514,8 +519,11 @@ impl<'a> Compiler<'a> {
             ast::ExprKind::Paren(x) => return self.expr(x),
             ast::ExprKind::Alias { expr, .. } => return self.expr(expr),
             ast::ExprKind::Bad => ExprKind::Error("syntax error".into()),
-            #[allow(unreachable_patterns)]
-            _ => ExprKind::Error("unsupported expression".into()),
+            ast::ExprKind::Postfix {
+                op: ast::PostfixOp::Optional,
+                x,
+            } => ExprKind::OptRef(self.expr(x)),
+            ast::ExprKind::Postfix { x, .. } => return self.expr(x),
         };
         Expr::new(k, span)
     }

@@ -31,6 +31,8 @@ fn stack_pos() -> usize {
 }
 /// Maximum live combinations of one disjunction expansion.
 pub const MAX_DISJUNCTS: usize = 4096;
+/// Message prefix of a missing `x?` reference inside `try`.
+const TRY_MISSING: &str = "try: ";
 
 /// One frame of an environment.
 #[derive(Debug)]
@@ -1092,6 +1094,18 @@ impl Engine {
             Pending::Comp(c, env, ci) => {
                 let mut out = Vec::new();
                 self.comp_iter(c, 0, env.clone(), &mut out)?;
+                if out.is_empty() {
+                    if let Some(e) = &c.else_body {
+                        self.add(
+                            v,
+                            Conj {
+                                x: CExpr::Expr(e.clone(), env.clone()),
+                                ci: *ci,
+                                chain: self.cur_chain.clone(),
+                            },
+                        );
+                    }
+                }
                 for env2 in out {
                     self.add(
                         v,
@@ -1161,6 +1175,33 @@ impl Engine {
                     cond.span,
                 )),
             },
+            Clause::Try(Some(e)) => {
+                let val = self.eval_ref(e, &env);
+                if self.is_try_missing(&val) {
+                    return Ok(());
+                }
+                let env2 = Some(Rc::new(EnvNode {
+                    parent: env,
+                    frame: Frame::Bind(vec![val]),
+                }));
+                self.comp_iter(c, idx + 1, env2, out)
+            }
+            Clause::Try(None) => {
+                // The body must evaluate without a missing `x?` anywhere.
+                let p = Self::env_vertex(&env);
+                let t = self.temp(
+                    p,
+                    vec![Conj {
+                        x: CExpr::Expr(c.body.clone(), env.clone()),
+                        ci: CI::default(),
+                        chain: self.cur_chain.clone(),
+                    }],
+                );
+                if self.has_try_missing(t) {
+                    return Ok(());
+                }
+                self.comp_iter(c, idx + 1, env, out)
+            }
             Clause::Let(e) => {
                 let val = self.eval_ref(e, &env);
                 let env2 = Some(Rc::new(EnvNode {
@@ -1354,6 +1395,50 @@ impl Engine {
             }
         }
         out.push((y, def));
+    }
+
+    fn is_try_missing(&mut self, v: &Val) -> bool {
+        match v {
+            Val::Bottom(e) => e.msg.starts_with(TRY_MISSING),
+            Val::Vertex(w) => {
+                let w = *w;
+                self.has_try_missing(w)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a missing `x?` reference is anywhere in a vertex.
+    fn has_try_missing(&mut self, v: VId) -> bool {
+        let mut stack = vec![v];
+        let mut seen = 0;
+        while let Some(x) = stack.pop() {
+            seen += 1;
+            if seen > 100_000 {
+                return false;
+            }
+            let x = self.finalize(x);
+            let val = self.value(x);
+            if let Val::Bottom(e) = &val {
+                if e.msg.starts_with(TRY_MISSING) {
+                    return true;
+                }
+            }
+            if let Some(e) = self.own_error(x) {
+                if e.msg.starts_with(TRY_MISSING) {
+                    return true;
+                }
+            }
+            let arcs = self.v(x).arcs.clone();
+            for a in arcs.into_iter().rev() {
+                if self.v(a).label.is_regular()
+                    || matches!(self.v(a).label, Label::Def(_) | Label::Hidden(_))
+                {
+                    stack.push(a);
+                }
+            }
+        }
+        false
     }
 
     /// Structural equality (via the CUE text of both).
@@ -1690,6 +1775,17 @@ impl Engine {
             ExprKind::Slice(x, lo, hi) => self.eval_slice(x, lo.as_ref(), hi.as_ref(), env, span),
             ExprKind::Call(f, args) => self.eval_call(f, args, env, span),
             ExprKind::Builtin(b) => Val::Func(Func::Builtin(*b)),
+            ExprKind::OptRef(x) => {
+                let v = self.eval_ref(x, env);
+                match &v {
+                    Val::Bottom(e) if e.kind == ErrorKind::Incomplete => Err::new(
+                        ErrorKind::Incomplete,
+                        format!("{TRY_MISSING}{}", e.msg),
+                        e.spans.clone(),
+                    ),
+                    _ => v,
+                }
+            }
             ExprKind::PkgFunc(p, n) => Val::Func(Func::Pkg(p.clone(), n.clone())),
             ExprKind::Import(p) => eval_err(format!("package {p} used as a value"), span),
             ExprKind::Interp(parts, is_bytes) => {
