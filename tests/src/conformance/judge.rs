@@ -139,7 +139,7 @@ fn code_matches(c: &ErrCode, k: ErrorKind) -> bool {
             | (ErrCode::Structural, ErrorKind::StructuralCycle)
             | (ErrCode::Cycle, ErrorKind::Cycle)
             | (ErrCode::User, ErrorKind::User)
-    )
+    ) || matches!((c, k), (ErrCode::Other(o), ErrorKind::StructuralCycle) if o == "structural_cycle")
 }
 
 /// `contains` may hold printf verbs (`%v`, `%s`) filled from `args`; the
