@@ -2364,6 +2364,24 @@ impl Engine {
         v
     }
 
+    /// A finished list vertex holding values.
+    pub fn list_of(&mut self, vals: Vec<Val>, span: Span) -> VId {
+        let t = self.temp(None, vec![]);
+        self.vm(t).is_list = true;
+        let n = vals.len() as u32;
+        for (i, v) in vals.into_iter().enumerate() {
+            let a = self.arc(t, Label::Index(i as u32), ArcType::Regular);
+            self.vm(a).conjs.push(Conj {
+                x: CExpr::Val(v, span),
+                ci: CI::default(),
+                chain: None,
+            });
+        }
+        self.vm(t).list_lens.push((n, false));
+        self.vm(t).st = St::Arcs;
+        t
+    }
+
     /// Sets the conjuncts of a fresh vertex.
     pub fn vm_conjs(&mut self, v: VId, conjs: Vec<Conj>) {
         self.vm(v).conjs = conjs;
