@@ -35,10 +35,21 @@ pub struct Request {
 impl Registry {
     /// Starts a registry and waits until it answers `GET /v2/`.
     pub fn start() -> Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// Starts a registry that requires HTTP basic auth as `user`/`password`
+    /// (an htpasswd file with a bcrypt hash, as distribution requires).
+    pub fn start_with_user(user: &str, password: &str) -> Result<Self> {
+        let hash = bcrypt::hash(password, 4).context("hashing the registry password")?;
+        Self::start_with(Some(format!("{user}:{hash}\n")))
+    }
+
+    fn start_with(htpasswd: Option<String>) -> Result<Self> {
         let mut last_err = None;
         // A free port can be taken between probing and binding: retry.
         for _ in 0..5 {
-            match Self::try_start() {
+            match Self::try_start(htpasswd.as_deref()) {
                 Ok(registry) => return Ok(registry),
                 Err(err) => last_err = Some(err),
             }
@@ -46,7 +57,7 @@ impl Registry {
         Err(last_err.expect("at least one attempt"))
     }
 
-    fn try_start() -> Result<Self> {
+    fn try_start(htpasswd: Option<&str>) -> Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = tempfile::Builder::new()
             .prefix("ferry-registry-")
@@ -54,15 +65,18 @@ impl Registry {
         let storage = dir.path().join("storage");
         std::fs::create_dir(&storage)?;
         let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: false\n\
-                 storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
-                 http:\n  addr: 127.0.0.1:{port}\n",
-                storage.display()
-            ),
-        )?;
+        let mut text = format!(
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: false\n\
+             storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
+             http:\n  addr: 127.0.0.1:{port}\n",
+            storage.display()
+        );
+        if let Some(htpasswd) = htpasswd {
+            let path = dir.path().join("htpasswd");
+            std::fs::write(&path, htpasswd)?;
+            text.push_str(&format!("auth:\n  htpasswd:\n    realm: ferry-tests\n    path: {}\n", path.display()));
+        }
+        std::fs::write(&config, text)?;
         let log = std::fs::File::create(dir.path().join("registry.log"))?;
         let child = Command::new(REGISTRY_BIN)
             .arg("serve")
@@ -75,7 +89,8 @@ impl Registry {
         let mut registry = Self { child, dir, port };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok((200, _)) = registry.get("/v2/") {
+            // 401 is a live registry asking for credentials.
+            if let Ok((200 | 401, _)) = registry.get("/v2/") {
                 return Ok(registry);
             }
             if let Some(status) = registry.child.try_wait()? {

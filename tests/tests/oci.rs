@@ -67,7 +67,7 @@ fn run(args: &[&str], tmp: &Path) -> Output {
     Command::new(ferry())
         .args(args)
         .env("TMPDIR", tmp)
-        .env("DOCKER_CONFIG", tmp.join("no-docker-config"))
+        .env("DOCKER_CONFIG", tmp.join("docker"))
         .env_remove("FERRY_REGISTRY_CREDS")
         .output()
         .expect("running ferry")
@@ -220,12 +220,12 @@ fn rand_suffix() -> u128 {
         .as_nanos()
 }
 
-/// Files left in `tmp` other than the test's own (`out-*`, `src*`, `no-docker-config`).
+/// Files left in `tmp` other than the test's own (`out-*`, `src*`, `docker`).
 fn leftovers(tmp: &Path) -> Vec<String> {
     std::fs::read_dir(tmp)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| !n.starts_with("out-") && !n.starts_with("src"))
+        .filter(|n| !n.starts_with("out-") && !n.starts_with("src") && n != "docker")
         .collect()
 }
 
@@ -851,4 +851,38 @@ fn cache_is_verified_and_spares_downloads() {
     let third = block_on(pull_modules(std::slice::from_ref(&reference), &options)).unwrap();
     assert_eq!(third[0].files.as_ref(), &files);
     assert_eq!(blobs(), b0 + 2);
+}
+
+#[test]
+fn credentials_from_flag_and_docker_config() {
+    let registry = Registry::start_with_user("alice", "s3:cret").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let files = write_module(&src, "one");
+    let url = registry.url("private/app");
+    let dir = src.to_str().unwrap();
+
+    let err = fails(run(&["mod", "push", dir, &url, "--version", "1.0.0"], tmp.path()));
+    assert!(err.contains("refused the credentials"), "{err}");
+    let err = fails(run(&["mod", "push", dir, &url, "--version", "1.0.0", "--creds", "alice:wrong"], tmp.path()));
+    assert!(err.contains("refused the credentials"), "{err}");
+    let out = ok(run(&["mod", "push", dir, &url, "--version", "1.0.0", "--creds", "alice:s3:cret"], tmp.path()));
+    assert!(out.contains("digest: sha256:"), "{out}");
+
+    let err = fails(run(&["mod", "list", &url], tmp.path()));
+    assert!(err.contains("refused the credentials"), "{err}");
+    // `docker login` leaves base64 `user:password` under `auths.<host>.auth`.
+    let docker = tmp.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "alice:s3:cret");
+    let config = serde_json::json!({"auths": {registry.host(): {"auth": auth}}});
+    std::fs::write(docker.join("config.json"), config.to_string()).unwrap();
+    let listed = ok(run(&["mod", "list", &url], tmp.path()));
+    assert!(listed.contains("1.0.0"), "{listed}");
+    let (out, pulled) = pull_to(&[&url, "--version", "1.0.0"], tmp.path());
+    ok(out);
+    assert_eq!(read_tree(&pulled), files);
+    // Explicit --creds win over the Docker config.
+    let err = fails(run(&["mod", "list", &url, "--creds", "alice:wrong"], tmp.path()));
+    assert!(err.contains("refused the credentials"), "{err}");
 }
