@@ -74,7 +74,10 @@ impl Registry {
         if let Some(htpasswd) = htpasswd {
             let path = dir.path().join("htpasswd");
             std::fs::write(&path, htpasswd)?;
-            text.push_str(&format!("auth:\n  htpasswd:\n    realm: ferry-tests\n    path: {}\n", path.display()));
+            text.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: ferry-tests\n    path: {}\n",
+                path.display()
+            ));
         }
         std::fs::write(&config, text)?;
         let log = std::fs::File::create(dir.path().join("registry.log"))?;

@@ -286,6 +286,9 @@ fn push_list_and_pull_by_version_latest_and_digest() {
     let (out, dir) = pull_to(&[&url, "--digest", &d1], tmp.path());
     ok(out);
     assert_eq!(read_tree(&dir), expected_v1);
+    let (out, dir) = pull_to(&[&url, "--version", &format!("@{d1}")], tmp.path());
+    ok(out);
+    assert_eq!(read_tree(&dir), expected_v1);
     let (out, dir) = pull_to(&[&url, "--version", "1.10.0", "--digest", &d2], tmp.path());
     ok(out);
     assert_eq!(read_tree(&dir), expected_v2);
@@ -661,6 +664,9 @@ fn malicious_archives_are_refused_and_leave_nothing_behind() {
         &registry,
         "fine/links",
         &[
+            // Timoni's archives start with the root itself and list directories.
+            (".", T::Directory, "", vec![]),
+            ("templates", T::Directory, "", vec![]),
             fine(),
             ("templates/alias.cue", T::Symlink, "../timoni.cue", vec![]),
             ("hard.cue", T::Link, "timoni.cue", vec![]),
@@ -862,11 +868,38 @@ fn credentials_from_flag_and_docker_config() {
     let url = registry.url("private/app");
     let dir = src.to_str().unwrap();
 
-    let err = fails(run(&["mod", "push", dir, &url, "--version", "1.0.0"], tmp.path()));
+    let err = fails(run(
+        &["mod", "push", dir, &url, "--version", "1.0.0"],
+        tmp.path(),
+    ));
     assert!(err.contains("refused the credentials"), "{err}");
-    let err = fails(run(&["mod", "push", dir, &url, "--version", "1.0.0", "--creds", "alice:wrong"], tmp.path()));
+    let err = fails(run(
+        &[
+            "mod",
+            "push",
+            dir,
+            &url,
+            "--version",
+            "1.0.0",
+            "--creds",
+            "alice:wrong",
+        ],
+        tmp.path(),
+    ));
     assert!(err.contains("refused the credentials"), "{err}");
-    let out = ok(run(&["mod", "push", dir, &url, "--version", "1.0.0", "--creds", "alice:s3:cret"], tmp.path()));
+    let out = ok(run(
+        &[
+            "mod",
+            "push",
+            dir,
+            &url,
+            "--version",
+            "1.0.0",
+            "--creds",
+            "alice:s3:cret",
+        ],
+        tmp.path(),
+    ));
     assert!(out.contains("digest: sha256:"), "{out}");
 
     let err = fails(run(&["mod", "list", &url], tmp.path()));
@@ -883,6 +916,9 @@ fn credentials_from_flag_and_docker_config() {
     ok(out);
     assert_eq!(read_tree(&pulled), files);
     // Explicit --creds win over the Docker config.
-    let err = fails(run(&["mod", "list", &url, "--creds", "alice:wrong"], tmp.path()));
+    let err = fails(run(
+        &["mod", "list", &url, "--creds", "alice:wrong"],
+        tmp.path(),
+    ));
     assert!(err.contains("refused the credentials"), "{err}");
 }

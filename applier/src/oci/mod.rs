@@ -30,13 +30,20 @@
 //!   `created` from the last git commit or now (RFC 3339, UTC), `source` and
 //!   `revision` from git when available; the manifest is pushed under the
 //!   version tag and, unless `--latest=false`, tagged `latest` too.
-//!   `cmd/timoni/mod_push_images.go`: `sh.timoni.images` is the sorted,
-//!   de-duplicated, comma-joined list of default images from `images.cue`.
+//!   `appendImagesAnnotation` (package `main` of `cmd/timoni`): when the
+//!   module has an `images.cue`, `sh.timoni.images` is the sorted,
+//!   de-duplicated, comma-joined list of the default `repository:tag@digest`
+//!   found under its `values`. ferry does not evaluate CUE at push time, so it
+//!   sets this annotation only when given (`--annotation sh.timoni.images=...`).
 //! - `internal/oci/pull_module.go`: pull rejects a config media type other
 //!   than Timoni's, extracts every layer with the content media type, in
 //!   order, into the module root, and fails when there is none.
 //! - `internal/oci/list_module.go`: versions are the tags that parse as
 //!   strict semver, sorted newest first; `latest` is listed with its digest.
+//! - `cmd/timoni/mod_pull.go`, `internal/engine/fetcher/oci.go`: a pull
+//!   without version uses the `latest` tag; a version starting with `@` is a
+//!   digest. Bundles give `version` (default `latest`) and an optional
+//!   `digest`; `latest` + digest pulls by digest, version + digest must agree.
 //! - The config blob's content is never read by Timoni (only its media type):
 //!   ferry writes a small JSON object listing the layers' uncompressed
 //!   digests, like the one go-containerregistry produces.

@@ -106,15 +106,24 @@ impl<'a> Session<'a> {
 
     async fn pull(&mut self, reference: &ModuleRef) -> Result<PulledModule> {
         let url = ModuleUrl::parse(&reference.url)?;
-        let version = if reference.version.is_empty() {
+        let mut version = if reference.version.is_empty() {
             LATEST
         } else {
             reference.version.as_str()
         };
-        if let Some(digest) = &reference.digest {
+        let mut pinned = reference.digest.clone();
+        // Timoni accepts `version: "@sha256:..."` as a digest pin.
+        if let Some(digest) = version.strip_prefix('@') {
+            if let Some(other) = pinned.as_deref().filter(|d| *d != digest) {
+                bail!("module {url}: version @{digest} and digest {other} disagree");
+            }
+            pinned = Some(digest.to_owned());
+            version = LATEST;
+        }
+        if let Some(digest) = &pinned {
             validate_digest(digest).with_context(|| format!("module {url}"))?;
         }
-        let (tag, digest) = match (version, &reference.digest) {
+        let (tag, digest) = match (version, &pinned) {
             (LATEST, Some(digest)) => (None, digest.clone()),
             (LATEST, None) => {
                 let tag = self.highest_tag(&url).await?;
