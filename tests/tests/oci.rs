@@ -922,3 +922,71 @@ fn credentials_from_flag_and_docker_config() {
     ));
     assert!(err.contains("refused the credentials"), "{err}");
 }
+
+#[test]
+fn example_modules_round_trip_once_per_run() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/modules");
+    let registry = Registry::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut digests = BTreeMap::new();
+    for name in ["webapp", "cache"] {
+        let digest = push(
+            &registry,
+            &examples.join(name),
+            &format!("examples/{name}"),
+            "0.1.0",
+            tmp.path(),
+        );
+        digests.insert(name, digest);
+    }
+    let before = registry.requests().len();
+
+    // The example bundle's three instances (two on webapp, one on cache) on
+    // three clusters: nine references, two modules.
+    let mut refs = Vec::new();
+    for _cluster in 0..3 {
+        for module in ["webapp", "webapp", "cache"] {
+            refs.push(ModuleRef {
+                url: registry.url(&format!("examples/{module}")),
+                version: "0.1.0".into(),
+                digest: None,
+            });
+        }
+    }
+    let pulled = block_on(pull_modules(&refs, &PullOptions::default())).unwrap();
+    assert_eq!(pulled.len(), 2);
+    for module in &pulled {
+        let name = module.url.rsplit('/').next().unwrap();
+        assert_eq!(module.digest, digests[name]);
+        // Nothing in the examples matches their timoni.ignore (`*.md`, `.git/`).
+        assert_eq!(
+            module.files.as_ref(),
+            &read_tree(&examples.join(name)),
+            "{name}"
+        );
+    }
+    let requests = registry.requests().split_off(before);
+    let manifests = requests
+        .iter()
+        .filter(|q| q.path.contains("/manifests/"))
+        .count();
+    let blobs: Vec<_> = requests
+        .iter()
+        .filter(|q| q.path.contains("/blobs/"))
+        .map(|q| &q.path)
+        .collect();
+    assert_eq!(manifests, 2, "{requests:#?}");
+    let distinct: std::collections::BTreeSet<_> = blobs
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        blobs.len(),
+        distinct.len(),
+        "no blob fetched twice: {blobs:#?}"
+    );
+    assert!(
+        blobs.len() <= 4,
+        "at most two layers per module: {blobs:#?}"
+    );
+}
