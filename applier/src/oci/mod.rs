@@ -54,6 +54,19 @@
 //! inside a module are published as regular files (Timoni drops them) and
 //! symlinks leaving it are refused; pulls cap sizes and refuse unsafe entries.
 //!
+//! # Pulling for a plan
+//! Collect every `oci://` module reference of the bundle (all instances, all
+//! clusters) as [`ModuleRef`]s and call [`pull_modules`] once, before any
+//! cluster is touched. It resolves each distinct reference (one tag list per
+//! repository, one manifest per tag), checks version/digest agreement, then
+//! downloads every distinct layer once (four at a time; shared layers of
+//! different modules too), verifies every digest, extracts through a
+//! temporary directory that is removed before it returns, and gives one
+//! [`PulledModule`] per distinct reference: `files` maps paths relative to the
+//! module root to bytes. All failures are reported together, each naming
+//! its module. Pass `PullOptions { cache: oci::cache::default_dir(), .. }` to
+//! reuse verified blobs from `~/.cache/ferry/modules`.
+//!
 //! # Layout of this module
 //! [`reference`] parses `oci://` URLs, [`credentials`] finds registry
 //! credentials, [`client`] talks to the registry, [`artifact`] builds and reads
