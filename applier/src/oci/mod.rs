@@ -68,7 +68,7 @@
 //! reuse verified blobs from `~/.cache/ferry/modules`.
 //!
 //! # Layout of this module
-//! [`reference`] parses `oci://` URLs, [`credentials`] finds registry
+//! [`reference`](mod@reference) parses `oci://` URLs, [`credentials`] finds registry
 //! credentials, [`client`] talks to the registry, [`artifact`] builds and reads
 //! the manifest and layers, [`extract`] unpacks layers safely, [`cache`] keeps
 //! verified blobs, and [`push`], [`pull`], [`list`] are the operations.
