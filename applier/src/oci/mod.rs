@@ -37,7 +37,11 @@
 //!   sets this annotation only when given (`--annotation sh.timoni.images=...`).
 //! - `internal/oci/pull_module.go`: pull rejects a config media type other
 //!   than Timoni's, extracts every layer with the content media type, in
-//!   order, into the module root, and fails when there is none.
+//!   order, into the module root, and fails when there is none; layer
+//!   annotations are not consulted on pull; the module's version is the
+//!   `org.opencontainers.image.version` annotation (`.revision` for artifacts
+//!   of Timoni v0.13). Its cache keeps layers as `<dir>/<hex>.tgz`, verified on
+//!   read; ferry's cache (`~/.cache/ferry/modules/<digest>`) is separate.
 //! - `internal/oci/list_module.go`: versions are the tags that parse as
 //!   strict semver, sorted newest first; `latest` is listed with its digest.
 //! - `cmd/timoni/mod_pull.go`, `internal/engine/fetcher/oci.go`: a pull
