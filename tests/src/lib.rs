@@ -2,3 +2,5 @@
 
 pub mod fleet;
 pub mod conformance;
+/// A real OCI registry for tests.
+pub mod registry;
