@@ -12,9 +12,13 @@
 //!   [`plan_unmasked`]: the same with secrets in clear, for applying;
 //! - [`vet`]: the diagnostics alone.
 
+pub mod bundle;
+pub mod data;
 pub mod diag;
 pub mod input;
+pub mod names;
 pub mod plan;
+pub mod source;
 
 pub use cue_eval as cue;
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity};
