@@ -15,9 +15,13 @@
 pub mod bundle;
 pub mod data;
 pub mod diag;
+pub mod inject;
 pub mod input;
+pub mod modkey;
 pub mod names;
+pub mod objects;
 pub mod plan;
+pub mod runtime;
 pub mod source;
 
 pub use cue_eval as cue;
