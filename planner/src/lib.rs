@@ -15,7 +15,10 @@
 pub mod bundle;
 pub mod data;
 pub mod diag;
+pub mod hash;
 pub mod inject;
+pub mod live;
+pub mod mask;
 pub mod input;
 pub mod modkey;
 pub mod names;
