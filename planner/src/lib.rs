@@ -14,10 +14,12 @@
 
 pub mod bundle;
 pub mod data;
+pub mod decode;
 pub mod diag;
 pub mod hash;
 pub mod inject;
 pub mod live;
+pub mod locate;
 pub mod mask;
 pub mod input;
 pub mod modkey;
