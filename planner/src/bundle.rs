@@ -54,19 +54,18 @@ pub fn validate(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Bundle> {
     for e in top {
         if e.key != "bundle" && !e.key.starts_with('_') {
             diags.push(
-                Diagnostic::warning(format!(
-                    "field {:?} beside `bundle` is ignored",
-                    e.key
-                ))
-                .at_opt(e.key_loc.as_ref())
-                .path(e.key.clone()),
+                Diagnostic::warning(format!("field {:?} beside `bundle` is ignored", e.key))
+                    .at_opt(e.key_loc.as_ref())
+                    .path(e.key.clone()),
             );
         }
     }
     let Some(bundle) = root.entry("bundle") else {
         diags.push(
-            Diagnostic::error("no `bundle` field: a bundle file defines `bundle: {apiVersion, name, instances}`")
-                .at_opt(root.loc.as_ref()),
+            Diagnostic::error(
+                "no `bundle` field: a bundle file defines `bundle: {apiVersion, name, instances}`",
+            )
+            .at_opt(root.loc.as_ref()),
         );
         return None;
     };
@@ -126,10 +125,13 @@ fn instance(entry: &Entry, diags: &mut Vec<Diagnostic>) -> Option<Instance> {
     let before = count_errors(diags);
     if let Err(e) = names::bundle_name(&entry.key) {
         diags.push(
-            Diagnostic::error(format!("{path}: invalid instance name {:?}: {e}", entry.key))
-                .at_opt(entry.key_loc.as_ref())
-                .path(path.clone())
-                .instance(entry.key.clone()),
+            Diagnostic::error(format!(
+                "{path}: invalid instance name {:?}: {e}",
+                entry.key
+            ))
+            .at_opt(entry.key_loc.as_ref())
+            .path(path.clone())
+            .instance(entry.key.clone()),
         );
     }
     let f = Fields::new(&entry.value, &path, diags)?;
@@ -419,7 +421,10 @@ bundle:
         assert_eq!(b.instances[0].name, "redis");
         assert_eq!(b.instances[0].module.version, "7.2.3");
         assert_eq!(b.instances[1].module.version, "latest");
-        assert_eq!(b.instances[1].module.url_loc, Some(Loc::new("b.yaml", 14, 14)));
+        assert_eq!(
+            b.instances[1].module.url_loc,
+            Some(Loc::new("b.yaml", 14, 14))
+        );
         assert_eq!(
             b.instances[0].values.to_json(),
             serde_json::json!({"maxmemory": 256})
@@ -438,26 +443,44 @@ bundle:
     #[test]
     fn wrong_api_version() {
         let d = one_error(&GOOD.replace("v1alpha1", "v1beta1"));
-        assert!(d.message.contains("unsupported apiVersion \"v1beta1\""), "{}", d.message);
+        assert!(
+            d.message.contains("unsupported apiVersion \"v1beta1\""),
+            "{}",
+            d.message
+        );
         assert_eq!((d.line, d.col), (Some(2), Some(15)));
     }
 
     #[test]
     fn unknown_field_in_bundle() {
         let d = one_error(&GOOD.replace("  name: podinfo\n", "  name: podinfo\n  extra: 1\n"));
-        assert!(d.message.contains("field not allowed: \"extra\""), "{}", d.message);
+        assert!(
+            d.message.contains("field not allowed: \"extra\""),
+            "{}",
+            d.message
+        );
         assert_eq!((d.line, d.col), (Some(4), Some(3)));
-        let d = one_error(&GOOD.replace("namespace: apps\n", "namespace: apps\n      nmespace: x\n"));
+        let d =
+            one_error(&GOOD.replace("namespace: apps\n", "namespace: apps\n      nmespace: x\n"));
         assert!(d.message.contains("\"nmespace\""), "{}", d.message);
         assert_eq!(d.instance.as_deref(), Some("app"));
         let d = one_error(&GOOD.replace("version: 7.2.3", "version: 7.2.3\n        tag: x"));
-        assert!(d.message.contains("bundle.instances.redis.module: field not allowed"), "{}", d.message);
+        assert!(
+            d.message
+                .contains("bundle.instances.redis.module: field not allowed"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
     fn invalid_names() {
         let d = one_error(&GOOD.replace("name: podinfo", "name: PodInfo"));
-        assert!(d.message.contains("invalid name \"PodInfo\""), "{}", d.message);
+        assert!(
+            d.message.contains("invalid name \"PodInfo\""),
+            "{}",
+            d.message
+        );
         assert_eq!((d.line, d.col), (Some(3), Some(9)));
         let d = one_error(&GOOD.replace("namespace: apps", "namespace: my_apps"));
         assert!(d.message.contains("invalid namespace"), "{}", d.message);
@@ -470,11 +493,22 @@ bundle:
     #[test]
     fn module_reference_rules() {
         let d = one_error(&GOOD.replace("file://./modules/app", "https://x/app"));
-        assert!(d.message.contains("must start with oci:// or file://"), "{}", d.message);
-        let d = one_error(&GOOD.replace("version: 7.2.3", "version: 7.2.3\n        digest: sha256:xyz"));
+        assert!(
+            d.message.contains("must start with oci:// or file://"),
+            "{}",
+            d.message
+        );
+        let d = one_error(&GOOD.replace(
+            "version: 7.2.3",
+            "version: 7.2.3\n        digest: sha256:xyz",
+        ));
         assert!(d.message.contains("invalid digest"), "{}", d.message);
         let d = one_error(&GOOD.replace("      namespace: apps\n", ""));
-        assert!(d.message.contains("namespace: field is required"), "{}", d.message);
+        assert!(
+            d.message.contains("namespace: field is required"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

@@ -56,10 +56,11 @@ pub fn prepare(name: &str, text: &str, base_dir: &str, diags: &mut Vec<Diagnosti
             let (file, errors) = cue_syntax::parse_file(cue_syntax::FileId(0), name, text);
             if !errors.is_empty() {
                 for e in errors {
-                    diags.push(
-                        Diagnostic::error(e.message)
-                            .at(&Loc::new(name, e.span.start.line, e.span.start.column)),
-                    );
+                    diags.push(Diagnostic::error(e.message).at(&Loc::new(
+                        name,
+                        e.span.start.line,
+                        e.span.start.column,
+                    )));
                 }
                 return p;
             }
@@ -263,8 +264,14 @@ mod tests {
     #[test]
     fn cue_and_yaml_unify_with_positions() {
         let (node, diags) = run(&[
-            ("a.cue", "bundle: {\n\tname: \"x\"\n\tinstances: app: namespace: _ns\n}\n_ns: \"apps\"\n"),
-            ("b.yaml", "bundle:\n  apiVersion: v1alpha1\n  instances:\n    app:\n      values:\n        a: 1\n"),
+            (
+                "a.cue",
+                "bundle: {\n\tname: \"x\"\n\tinstances: app: namespace: _ns\n}\n_ns: \"apps\"\n",
+            ),
+            (
+                "b.yaml",
+                "bundle:\n  apiVersion: v1alpha1\n  instances:\n    app:\n      values:\n        a: 1\n",
+            ),
         ]);
         assert!(diags.is_empty(), "{diags:?}");
         let node = node.unwrap();
@@ -273,9 +280,23 @@ mod tests {
             b.to_json(),
             serde_json::json!({"name": "x", "instances": {"app": {"namespace": "apps", "values": {"a": 1}}}, "apiVersion": "v1alpha1"})
         );
-        let ns = b.get("instances").unwrap().get("app").unwrap().entry("namespace").unwrap();
+        let ns = b
+            .get("instances")
+            .unwrap()
+            .get("app")
+            .unwrap()
+            .entry("namespace")
+            .unwrap();
         assert_eq!(ns.key_loc, Some(Loc::new("a.cue", 3, 18)));
-        let a = b.get("instances").unwrap().get("app").unwrap().get("values").unwrap().get("a").unwrap();
+        let a = b
+            .get("instances")
+            .unwrap()
+            .get("app")
+            .unwrap()
+            .get("values")
+            .unwrap()
+            .get("a")
+            .unwrap();
         assert_eq!(a.loc, Some(Loc::new("b.yaml", 6, 12)));
     }
 
@@ -302,8 +323,14 @@ mod tests {
         assert_eq!(diags.len(), 1, "{diags:?}");
         let d = &diags[0];
         assert!(d.message.contains("conflicting values"), "{}", d.message);
-        assert!(d.message.contains("a.cue:1:15") || d.file.as_deref() == Some("a.cue"), "{d:?}");
-        assert!(d.message.contains("b.cue:2:8") || d.file.as_deref() == Some("b.cue"), "{d:?}");
+        assert!(
+            d.message.contains("a.cue:1:15") || d.file.as_deref() == Some("a.cue"),
+            "{d:?}"
+        );
+        assert!(
+            d.message.contains("b.cue:2:8") || d.file.as_deref() == Some("b.cue"),
+            "{d:?}"
+        );
     }
 
     #[test]
@@ -313,7 +340,11 @@ mod tests {
         assert!(diags[0].line.is_some());
         let (_, diags) = run(&[("a.cue", "bundle: {\n\tname: string\n}\n")]);
         assert_eq!(diags.len(), 1, "{diags:?}");
-        assert!(diags[0].message.contains("incomplete"), "{}", diags[0].message);
+        assert!(
+            diags[0].message.contains("incomplete"),
+            "{}",
+            diags[0].message
+        );
         assert_eq!((diags[0].line, diags[0].col), (Some(2), Some(8)));
     }
 }

@@ -60,8 +60,10 @@ mod tests {
 
     #[test]
     fn key_order_does_not_matter() {
-        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, "x"], "x": null}}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{"a": {"x": null, "y": [1, "x"]}, "b": 1}"#).unwrap();
+        let a: Value =
+            serde_json::from_str(r#"{"b": 1, "a": {"y": [1, "x"], "x": null}}"#).unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"a": {"x": null, "y": [1, "x"]}, "b": 1}"#).unwrap();
         assert_eq!(canonical_json(&a), r#"{"a":{"x":null,"y":[1,"x"]},"b":1}"#);
         assert_eq!(hash_json(&a), hash_json(&b));
         assert_ne!(hash_json(&a), hash_json(&json!({"b": 2})));
@@ -73,6 +75,9 @@ mod tests {
             sha256(b""),
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
-        assert_eq!(canonical_json(&json!({"f": 1.5, "s": "<&>\n"})), r#"{"f":1.5,"s":"<&>\n"}"#);
+        assert_eq!(
+            canonical_json(&json!({"f": 1.5, "s": "<&>\n"})),
+            r#"{"f":1.5,"s":"<&>\n"}"#
+        );
     }
 }

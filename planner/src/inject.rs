@@ -162,9 +162,9 @@ pub fn literal(ty: AttrType, value: &str) -> Option<String> {
             // from its decoded value anyway.
             if digits.is_empty()
                 || !digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-                || !digits
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '+' || c == '-')
+                || !digits.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '+' || c == '-'
+                })
             {
                 return None;
             }
@@ -325,7 +325,10 @@ impl Walker<'_> {
             );
             return;
         }
-        let range = (value.span.start.offset as usize, value.span.end.offset as usize);
+        let range = (
+            value.span.start.offset as usize,
+            value.span.end.offset as usize,
+        );
         debug_assert!(range.1 <= self.text.len());
         self.out.push(RuntimeAttr {
             ty,
@@ -354,12 +357,21 @@ mod tests {
     #[test]
     fn replaces_known_names_and_leaves_unknown_ones() {
         let src = "bundle: {\n\tname: \"x\"\n\tvalues: {\n\t\thost: string @timoni(runtime:string:HOST)\n\t\tport: *80 | int @timoni(runtime:number:PORT)\n\t\ton: bool @timoni(runtime:bool:ON)\n\t\tother: \"d\" @timoni(runtime:string:MISSING)\n\t}\n}\n";
-        let (out, diags) = run(src, &[("HOST", "a.example"), ("PORT", "8080"), ("ON", "true")]);
+        let (out, diags) = run(
+            src,
+            &[("HOST", "a.example"), ("PORT", "8080"), ("ON", "true")],
+        );
         assert!(diags.is_empty(), "{diags:?}");
-        assert!(out.contains("host: \"a.example\" @timoni(runtime:string:HOST)"), "{out}");
+        assert!(
+            out.contains("host: \"a.example\" @timoni(runtime:string:HOST)"),
+            "{out}"
+        );
         assert!(out.contains("port: 8080 @timoni"), "{out}");
         assert!(out.contains("on: true @timoni"), "{out}");
-        assert!(out.contains("other: \"d\" @timoni(runtime:string:MISSING)"), "{out}");
+        assert!(
+            out.contains("other: \"d\" @timoni(runtime:string:MISSING)"),
+            "{out}"
+        );
         assert_eq!(out.lines().count(), src.lines().count());
     }
 
@@ -423,7 +435,10 @@ mod tests {
     #[test]
     fn nested_fields_and_chains() {
         let src = "bundle: instances: app: values: {\n\tif true {\n\t\tx: string @timoni(runtime:string:TIMONI_CLUSTER_NAME)\n\t}\n\tl: [{y: string @timoni(runtime:string:TIMONI_CLUSTER_GROUP)}]\n}\n";
-        let (out, diags) = run(src, &[("TIMONI_CLUSTER_NAME", "c1"), ("TIMONI_CLUSTER_GROUP", "g")]);
+        let (out, diags) = run(
+            src,
+            &[("TIMONI_CLUSTER_NAME", "c1"), ("TIMONI_CLUSTER_GROUP", "g")],
+        );
         assert!(diags.is_empty(), "{diags:?}");
         assert!(out.contains("x: \"c1\""), "{out}");
         assert!(out.contains("y: \"g\""), "{out}");

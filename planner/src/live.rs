@@ -29,7 +29,10 @@ pub fn key_of(obj: &Value) -> Option<ObjKey> {
     Some((
         group.to_string(),
         obj["kind"].as_str()?.to_string(),
-        obj["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+        obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
         obj["metadata"]["name"].as_str()?.to_string(),
     ))
 }
@@ -107,7 +110,8 @@ fn render(path: &[Step]) -> String {
                     out.push('.');
                 }
                 let plain = !k.is_empty()
-                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                     && !k.starts_with(|c: char| c.is_ascii_digit());
                 if plain {
                     out.push_str(k);
@@ -228,9 +232,8 @@ pub fn deletes(
         let found = live
             .get(&(group.clone(), kind.clone(), namespace.clone(), name.clone()))
             .copied();
-        let keep = found.is_some_and(|o| {
-            o["metadata"]["annotations"]["action.timoni.sh/prune"] == "disabled"
-        });
+        let keep = found
+            .is_some_and(|o| o["metadata"]["annotations"]["action.timoni.sh/prune"] == "disabled");
         out.push(DeleteObject {
             id: e.id.clone(),
             api_version,
@@ -255,7 +258,8 @@ mod tests {
         assert_eq!(action(&planned, None).0, Action::Create);
         let mut live = planned.clone();
         live["status"] = json!({"ready": 1});
-        live["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = json!("IfNotPresent");
+        live["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] =
+            json!("IfNotPresent");
         assert_eq!(action(&planned, Some(&live)), (Action::Unchanged, vec![]));
         live["spec"]["replicas"] = json!(3);
         live["spec"]["template"]["spec"]["containers"][0]["image"] = json!("x:0");
@@ -280,7 +284,10 @@ mod tests {
         let paths: Vec<_> = changes.iter().map(|c| (c.path.as_str(), c.op)).collect();
         assert_eq!(
             paths,
-            [("data.old", ChangeOp::Remove), ("metadata.labels.\"app.kubernetes.io/x\"", ChangeOp::Remove)]
+            [
+                ("data.old", ChangeOp::Remove),
+                ("metadata.labels.\"app.kubernetes.io/x\"", ChangeOp::Remove)
+            ]
         );
     }
 
@@ -313,17 +320,36 @@ mod tests {
         };
         let idx = index(&snapshot);
         let stored = vec![
-            InventoryEntry { id: "a_old__ConfigMap".into(), v: "v1".into() },
-            InventoryEntry { id: "a_kept__ConfigMap".into(), v: "v1".into() },
-            InventoryEntry { id: "a_still__ConfigMap".into(), v: "v1".into() },
-            InventoryEntry { id: "_gone_rbac.authorization.k8s.io_ClusterRole".into(), v: "v1".into() },
+            InventoryEntry {
+                id: "a_old__ConfigMap".into(),
+                v: "v1".into(),
+            },
+            InventoryEntry {
+                id: "a_kept__ConfigMap".into(),
+                v: "v1".into(),
+            },
+            InventoryEntry {
+                id: "a_still__ConfigMap".into(),
+                v: "v1".into(),
+            },
+            InventoryEntry {
+                id: "_gone_rbac.authorization.k8s.io_ClusterRole".into(),
+                v: "v1".into(),
+            },
         ];
         let planned: BTreeSet<String> = ["a_still__ConfigMap".to_string()].into();
         let d = deletes(&stored, &planned, &idx);
-        let got: Vec<_> = d.iter().map(|d| (d.name.as_str(), d.action, d.exists)).collect();
+        let got: Vec<_> = d
+            .iter()
+            .map(|d| (d.name.as_str(), d.action, d.exists))
+            .collect();
         assert_eq!(
             got,
-            [("gone", Action::Delete, false), ("kept", Action::Keep, true), ("old", Action::Delete, true)]
+            [
+                ("gone", Action::Delete, false),
+                ("kept", Action::Keep, true),
+                ("old", Action::Delete, true)
+            ]
         );
         assert_eq!(d[0].api_version, "rbac.authorization.k8s.io/v1");
         assert_eq!(d[0].namespace, None);

@@ -32,7 +32,9 @@ impl CueIndex {
         for d in decls {
             match d {
                 Decl::Field(f) => {
-                    let Some(label) = f.label.name() else { continue };
+                    let Some(label) = f.label.name() else {
+                        continue;
+                    };
                     path.push(label.to_string());
                     let ls = f.label.span().start;
                     let vs = f.value.span.start;
@@ -123,7 +125,10 @@ impl Locator {
     /// located at its nearest declared parent).
     pub fn locate(&self, value: &Value, path: &mut Vec<String>, inherited: Option<&Loc>) -> Node {
         let here = self.find(path);
-        let loc = here.as_ref().map(|p| p.1.clone()).or_else(|| inherited.cloned());
+        let loc = here
+            .as_ref()
+            .map(|p| p.1.clone())
+            .or_else(|| inherited.cloned());
         let kind = match value {
             Value::Null => Kind::Null,
             Value::Bool(b) => Kind::Bool(*b),
@@ -193,7 +198,10 @@ mod tests {
         assert!(errs.is_empty());
         let idx = CueIndex::new(&f, "b.cue");
         let p = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
-        assert_eq!(idx.get(&p("bundle.name")).unwrap().0, Loc::new("b.cue", 3, 2));
+        assert_eq!(
+            idx.get(&p("bundle.name")).unwrap().0,
+            Loc::new("b.cue", 3, 2)
+        );
         assert_eq!(
             idx.get(&p("bundle.instances.app.module.url")).unwrap().1,
             Loc::new("b.cue", 5, 16)
@@ -207,7 +215,17 @@ mod tests {
         };
         let v = serde_json::json!({"bundle": {"name": "n", "instances": {"app": {"module": {"url": "file://m"}, "namespace": "ns"}}}});
         let node = loc.locate(&v, &mut Vec::new(), None);
-        let url = node.get("bundle").unwrap().get("instances").unwrap().get("app").unwrap().get("module").unwrap().get("url").unwrap();
+        let url = node
+            .get("bundle")
+            .unwrap()
+            .get("instances")
+            .unwrap()
+            .get("app")
+            .unwrap()
+            .get("module")
+            .unwrap()
+            .get("url")
+            .unwrap();
         assert_eq!(url.loc, Some(Loc::new("b.cue", 5, 16)));
     }
 }

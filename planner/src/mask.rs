@@ -33,7 +33,11 @@ impl Secrets {
             return Some(MASK.to_string());
         }
         let mut out: Option<String> = None;
-        for v in self.values.iter().filter(|v| v.chars().count() >= MIN_SUBSTRING) {
+        for v in self
+            .values
+            .iter()
+            .filter(|v| v.chars().count() >= MIN_SUBSTRING)
+        {
             let cur = out.as_deref().unwrap_or(s);
             if cur.contains(v.as_str()) {
                 out = Some(cur.replace(v.as_str(), MASK));
@@ -94,7 +98,8 @@ pub fn mask_cluster(c: &mut ClusterPlan, secrets: &Secrets) {
                 mask_secret_object(&mut o.object);
                 secrets.mask_value(&mut o.object);
                 for ch in &mut o.diff {
-                    let data_path = ch.path.starts_with("data") || ch.path.starts_with("stringData");
+                    let data_path =
+                        ch.path.starts_with("data") || ch.path.starts_with("stringData");
                     for side in [&mut ch.from, &mut ch.to].into_iter().flatten() {
                         if secret && data_path {
                             mask_all(side);
@@ -150,7 +155,10 @@ mod tests {
         let s = secrets(&["s3cr3t-token", "ab"]);
         let mut v = json!({"a": "s3cr3t-token", "b": "Bearer s3cr3t-token!", "c": "ab", "d": "abc", "e": [1, "ab"]});
         s.mask_value(&mut v);
-        assert_eq!(v, json!({"a": MASK, "b": format!("Bearer {MASK}!"), "c": MASK, "d": "abc", "e": [1, MASK]}));
+        assert_eq!(
+            v,
+            json!({"a": MASK, "b": format!("Bearer {MASK}!"), "c": MASK, "d": "abc", "e": [1, MASK]})
+        );
     }
 
     #[test]

@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn oci_keys() {
         let mut r = m("oci://ghcr.io/org/modules/redis");
-        assert_eq!(key(&r, "x").to_string(), "oci://ghcr.io/org/modules/redis:latest");
+        assert_eq!(
+            key(&r, "x").to_string(),
+            "oci://ghcr.io/org/modules/redis:latest"
+        );
         r.version = "1.2.3".into();
         r.digest = Some("sha256:abc".into());
         assert_eq!(

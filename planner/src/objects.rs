@@ -27,12 +27,24 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
     ("apiregistration.k8s.io", "APIService"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
     ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingAdmissionPolicyBinding",
+    ),
     ("storage.k8s.io", "StorageClass"),
     ("storage.k8s.io", "CSIDriver"),
     ("storage.k8s.io", "CSINode"),
@@ -215,12 +227,23 @@ pub fn process(
                 .path(at.to_string()),
         ]);
     };
-    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let api_version = map
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let (group, version) = match names::api_version(&api_version) {
         Ok((g, v)) => (g.to_string(), v.to_string()),
         Err(e) => {
-            err(&mut errors, format!("invalid apiVersion {api_version:?}: {e}"));
+            err(
+                &mut errors,
+                format!("invalid apiVersion {api_version:?}: {e}"),
+            );
             (String::new(), String::new())
         }
     };
@@ -237,7 +260,10 @@ pub fn process(
     let name = match meta.get("name") {
         Some(Value::String(n)) => n.clone(),
         Some(other) => {
-            err(&mut errors, format!("metadata.name must be a string, not {}", json_kind(other)));
+            err(
+                &mut errors,
+                format!("metadata.name must be a string, not {}", json_kind(other)),
+            );
             String::new()
         }
         None => {
@@ -272,12 +298,21 @@ pub fn process(
             Some(Value::String(ns)) if !ns.is_empty() => ns.clone(),
             Some(Value::String(_)) | None | Some(Value::Null) => owner.namespace.to_string(),
             Some(other) => {
-                err(&mut errors, format!("metadata.namespace must be a string, not {}", json_kind(other)));
+                err(
+                    &mut errors,
+                    format!(
+                        "metadata.namespace must be a string, not {}",
+                        json_kind(other)
+                    ),
+                );
                 owner.namespace.to_string()
             }
         };
         if let Err(e) = names::dns_label(&ns) {
-            err(&mut errors, format!("invalid metadata.namespace {ns:?}: {e}"));
+            err(
+                &mut errors,
+                format!("invalid metadata.namespace {ns:?}: {e}"),
+            );
         }
         meta.insert("namespace".to_string(), Value::String(ns.clone()));
         Some(ns)
@@ -288,8 +323,14 @@ pub fn process(
         .entry("labels")
         .or_insert_with(|| Value::Object(Map::new()));
     if let Some(labels) = labels.as_object_mut() {
-        labels.insert(LABEL_INSTANCE_NAME.into(), Value::String(owner.instance.into()));
-        labels.insert(LABEL_INSTANCE_NAMESPACE.into(), Value::String(owner.namespace.into()));
+        labels.insert(
+            LABEL_INSTANCE_NAME.into(),
+            Value::String(owner.instance.into()),
+        );
+        labels.insert(
+            LABEL_INSTANCE_NAMESPACE.into(),
+            Value::String(owner.namespace.into()),
+        );
         if !owner.bundle.is_empty() {
             labels.insert(LABEL_BUNDLE_NAME.into(), Value::String(owner.bundle.into()));
         }
@@ -346,8 +387,10 @@ fn check_string_map(
             Some(s) if label_values => {
                 if let Err(e) = names::label_value(s) {
                     errors.push(
-                        Diagnostic::error(format!("metadata.labels: invalid value {s:?} for {k:?}: {e}"))
-                            .path(at.to_string()),
+                        Diagnostic::error(format!(
+                            "metadata.labels: invalid value {s:?} for {k:?}: {e}"
+                        ))
+                        .path(at.to_string()),
                     );
                 }
             }
@@ -382,7 +425,13 @@ mod tests {
     }
 
     fn run(obj: Value) -> Result<Processed, Vec<Diagnostic>> {
-        process(obj, &owner(), &Scopes::new(None), "timoni.apply.app[0]", &mut Vec::new())
+        process(
+            obj,
+            &owner(),
+            &Scopes::new(None),
+            "timoni.apply.app[0]",
+            &mut Vec::new(),
+        )
     }
 
     #[test]
@@ -409,16 +458,30 @@ mod tests {
         assert_eq!(p.stage, Stage::Cluster);
         assert_eq!(
             parse_inventory_id(&p.id),
-            Some(("".into(), "system:x".into(), "rbac.authorization.k8s.io".into(), "ClusterRole".into()))
+            Some((
+                "".into(),
+                "system:x".into(),
+                "rbac.authorization.k8s.io".into(),
+                "ClusterRole".into()
+            ))
         );
     }
 
     #[test]
     fn stages() {
-        assert_eq!(stage("apiextensions.k8s.io", "CustomResourceDefinition", true), Stage::Crds);
+        assert_eq!(
+            stage("apiextensions.k8s.io", "CustomResourceDefinition", true),
+            Stage::Crds
+        );
         assert_eq!(stage("", "Namespace", true), Stage::Cluster);
-        assert_eq!(stage("storage.k8s.io", "StorageClass", true), Stage::Classes);
-        assert_eq!(stage("rbac.authorization.k8s.io", "RoleBinding", false), Stage::Rbac);
+        assert_eq!(
+            stage("storage.k8s.io", "StorageClass", true),
+            Stage::Classes
+        );
+        assert_eq!(
+            stage("rbac.authorization.k8s.io", "RoleBinding", false),
+            Stage::Rbac
+        );
         assert_eq!(stage("", "ServiceAccount", false), Stage::Resources);
         assert!(Stage::Crds < Stage::Cluster && Stage::Cluster < Stage::Classes);
         assert!(Stage::Classes < Stage::Rbac && Stage::Rbac < Stage::Resources);
@@ -426,15 +489,19 @@ mod tests {
 
     #[test]
     fn api_server_checks() {
-        let e = run(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}})).unwrap_err();
+        let e =
+            run(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}}))
+                .unwrap_err();
         assert!(e[0].message.contains("invalid ConfigMap name"), "{e:?}");
         let e = run(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})).unwrap_err();
         assert!(e[0].message.contains("metadata.name is required"));
-        let e = run(json!({"apiVersion": "", "kind": "x y", "metadata": {"name": "a"}})).unwrap_err();
+        let e =
+            run(json!({"apiVersion": "", "kind": "x y", "metadata": {"name": "a"}})).unwrap_err();
         assert_eq!(e.len(), 2, "{e:?}");
         let e = run(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {"k": 1}}})).unwrap_err();
         assert!(e[0].message.contains("must be a string"));
-        let e = run(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "1svc"}})).unwrap_err();
+        let e = run(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "1svc"}}))
+            .unwrap_err();
         assert!(e[0].message.contains("RFC 1035"));
         let e = run(json!(["not", "an", "object"])).unwrap_err();
         assert!(e[0].message.contains("not a struct"));
@@ -454,7 +521,14 @@ mod tests {
         assert!(s.is_known("other.io", "Gadget"));
         assert!(!s.is_cluster_scoped("other.io", "Gadget"));
         let mut w = Vec::new();
-        process(json!({"apiVersion": "unknown.io/v1", "kind": "Thing", "metadata": {"name": "t"}}), &owner(), &s, "x", &mut w).unwrap();
+        process(
+            json!({"apiVersion": "unknown.io/v1", "kind": "Thing", "metadata": {"name": "t"}}),
+            &owner(),
+            &s,
+            "x",
+            &mut w,
+        )
+        .unwrap();
         assert_eq!(w.len(), 1);
     }
 }

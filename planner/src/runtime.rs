@@ -303,7 +303,11 @@ runtime:
         let (r, diags) = rt(&RT.replace("kubeContext: fleet-2", "kubecontext: fleet-2"));
         assert!(r.is_none());
         assert_eq!(diags.len(), 2, "{diags:?}");
-        assert!(diags[0].message.contains("field not allowed: \"kubecontext\""));
+        assert!(
+            diags[0]
+                .message
+                .contains("field not allowed: \"kubecontext\"")
+        );
         assert_eq!(diags[0].line, Some(10));
         let (_, diags) = rt(&RT.replace("k8s:v1:ConfigMap:infra:cluster-info", "v1:ConfigMap"));
         assert!(diags[0].message.contains("invalid query"), "{diags:?}");
@@ -337,10 +341,12 @@ runtime:
             names(select(Some(&r), "PROD-EU-1", "*", None, None).unwrap()),
             ["prod-eu-1"]
         );
-        assert!(select(Some(&r), "prod-eu-1", "staging", None, None)
-            .unwrap_err()
-            .message
-            .contains("no cluster found"));
+        assert!(
+            select(Some(&r), "prod-eu-1", "staging", None, None)
+                .unwrap_err()
+                .message
+                .contains("no cluster found")
+        );
         let d = select(None, "x", "y", Some("ctx"), None).unwrap();
         assert_eq!(d[0].name, "_default");
         assert_eq!(d[0].kube_context.as_deref(), Some("ctx"));
