@@ -31,6 +31,12 @@ pub struct ClusterPlan {
     pub context: Option<String>,
     /// Instances in bundle order.
     pub instances: Vec<InstancePlan>,
+    /// Stored instances of the bundle it no longer lists: deleted with
+    /// everything they own, after the listed instances are applied.
+    pub removed: Vec<InstancePlan>,
+    /// Why the cluster cannot be applied (an incomplete plan, unreadable
+    /// facts); it is then reported as failed without being contacted.
+    pub error: Option<String>,
 }
 
 /// One instance to apply.
@@ -46,10 +52,27 @@ pub struct InstancePlan {
     pub module: ModuleReference,
     /// Merged values as CUE text, stored in the inventory.
     pub values: String,
-    /// Labelled objects in apply order.
-    pub objects: Vec<Value>,
+    /// Apply steps (`timoni.apply` fields) in order, each with its labelled
+    /// objects; each step is applied (and waited for) before the next.
+    pub steps: Vec<Step>,
     /// Container images the instance uses.
     pub images: Vec<String>,
+}
+
+/// One `timoni.apply` step.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Step {
+    /// Step name (`app`, `test`).
+    pub name: String,
+    /// Objects of the step.
+    pub objects: Vec<Value>,
+}
+
+impl InstancePlan {
+    /// Every object of every step, in order.
+    pub fn objects(&self) -> impl Iterator<Item = &Value> {
+        self.steps.iter().flat_map(|s| s.objects.iter())
+    }
 }
 
 /// Engine options (the flags of `ferry apply` and `ferry delete`).
@@ -228,6 +251,11 @@ async fn apply_cluster(
         error: None,
         duration: Duration::ZERO,
     };
+    if let Some(e) = &plan.error {
+        reporter.note(&plan.name, &format!("error: {e}"));
+        report.error = Some(e.clone());
+        return report;
+    }
     let spinner = reporter.spinner(&plan.name);
     if cancel.load(Ordering::Relaxed) {
         report.error = Some("not started: another cluster failed (--fail-fast)".into());
@@ -277,6 +305,18 @@ async fn apply_cluster(
             break;
         }
     }
+    if report.error.is_none() {
+        for inst in &plan.removed {
+            spinner.set_message(format!("removing {}", inst.name));
+            match delete_instance(&cluster, inst, opts, deadline, reporter).await {
+                Ok(ir) => report.instances.push(ir),
+                Err(e) => {
+                    report.error = Some(format!("{}/{}: {e:#}", plan.name, inst.name));
+                    break;
+                }
+            }
+        }
+    }
     spinner.finish_and_clear();
     report.duration = start.elapsed();
     report
@@ -314,7 +354,8 @@ async fn apply_steps(
 ) -> Result<()> {
     let stored = inventory::read(cluster, &inst.name, &inst.namespace).await?;
     check_ownership(stored.as_ref(), inst, opts.overwrite_ownership)?;
-    let refs = scoped_refs(cluster, &inst.objects).await?;
+    let objects: Vec<Value> = inst.objects().cloned().collect();
+    let refs = scoped_refs(cluster, &objects).await?;
     let mut new = Instance::new(
         &inst.name,
         &inst.namespace,
@@ -351,36 +392,22 @@ async fn apply_steps(
         let current = previous.as_ref().unwrap_or(&new);
         inventory::write(cluster, stored.as_ref(), current, Some(&new), false).await?;
     }
-    let apply_opts = ApplyOptions {
-        dry_run: opts.dry_run,
-        force: opts.force,
-        diff: opts.diff,
-    };
-    let (outcomes, ok) = apply_instance(
-        cluster,
-        &inst.name,
-        &inst.objects,
-        &apply_opts,
-        deadline,
-        cancel,
-        reporter,
-    )
-    .await;
-    report.outcomes.extend(outcomes);
-    if !ok {
-        let failed = report
-            .outcomes
-            .iter()
-            .rev()
-            .find(|o| o.action != Action::Unchanged);
-        bail!(
-            "{}",
-            failed.map_or("apply failed".to_string(), |o| format!(
-                "{}: {}",
-                o.object,
-                o.message.clone().unwrap_or_default()
-            ))
-        );
+    let apply_opts = ApplyOptions { dry_run: opts.dry_run, force: opts.force, diff: opts.diff };
+    for (n, step) in inst.steps.iter().enumerate() {
+        if n > 0 && opts.wait && !opts.dry_run {
+            // A later step (tests, migrations) runs once the earlier ones are ready.
+            let previous: Vec<Value> = inst.steps[..n].iter().flat_map(|s| s.objects.iter().cloned()).collect();
+            wait_for(cluster, &previous, deadline, opts, report).await?;
+        }
+        let (outcomes, ok) = apply_instance(cluster, &inst.name, &step.objects, &apply_opts, deadline, cancel, reporter).await;
+        report.outcomes.extend(outcomes);
+        if !ok {
+            let failed = report.outcomes.iter().rev().find(|o| o.action != Action::Unchanged);
+            bail!(
+                "{}",
+                failed.map_or("apply failed".to_string(), |o| format!("{}: {}", o.object, o.message.clone().unwrap_or_default()))
+            );
+        }
     }
     let mut keep: Vec<ObjRef> = Vec::new();
     if opts.prune {
@@ -414,29 +441,25 @@ async fn apply_steps(
         inventory::write(cluster, existing.as_ref(), &new, None, false).await?;
     }
     if opts.wait && !opts.dry_run {
-        let waited: Vec<ObjRef> = inst
-            .objects
-            .iter()
-            .zip(&refs)
-            .filter(|(o, _)| annotation(o, WAIT_ANNOTATION) != Some("disabled"))
-            .map(|(_, r)| r.clone())
-            .collect();
-        let not_ready = wait_ready(cluster, &waited, deadline).await?;
-        if !not_ready.is_empty() {
-            report.not_ready = not_ready
-                .iter()
-                .map(|(r, why)| (r.to_string(), why.clone()))
-                .collect();
-            let list: Vec<String> = not_ready
-                .iter()
-                .map(|(r, why)| format!("{r} ({why})"))
-                .collect();
-            bail!(
-                "not ready within {:?}: {} (raise --timeout or pass --wait=false)",
-                opts.timeout,
-                list.join(", ")
-            );
-        }
+        wait_for(cluster, &objects, deadline, opts, report).await?;
+    }
+    Ok(())
+}
+
+/// Waits for `objects` (except those with `action.timoni.sh/wait: disabled`).
+async fn wait_for(cluster: &Cluster, objects: &[Value], deadline: Instant, opts: &Options, report: &mut InstanceReport) -> Result<()> {
+    let waited: Vec<ObjRef> = scoped_refs(cluster, objects)
+        .await?
+        .into_iter()
+        .zip(objects)
+        .filter(|(_, o)| annotation(o, WAIT_ANNOTATION) != Some("disabled"))
+        .map(|(r, _)| r)
+        .collect();
+    let not_ready = wait_ready(cluster, &waited, deadline).await?;
+    if !not_ready.is_empty() {
+        report.not_ready = not_ready.iter().map(|(r, why)| (r.to_string(), why.clone())).collect();
+        let list: Vec<String> = not_ready.iter().map(|(r, why)| format!("{r} ({why})")).collect();
+        bail!("not ready within {:?}: {} (raise --timeout or pass --wait=false)", opts.timeout, list.join(", "));
     }
     Ok(())
 }
@@ -514,59 +537,14 @@ async fn delete_cluster(
         let (cluster, version) = connect(kc, &plan.name, plan.context.as_deref()).await?;
         report.server_version = Some(version);
         for inst in plan.instances.iter().rev() {
-            let mut ir = InstanceReport {
-                name: inst.name.clone(),
-                namespace: inst.namespace.clone(),
-                ..Default::default()
-            };
-            let Some(stored) = inventory::read(&cluster, &inst.name, &inst.namespace).await? else {
-                reporter.note(&format!("{}/{}", plan.name, inst.name), "not installed");
-                report.instances.push(ir);
-                continue;
-            };
-            check_ownership(Some(&stored), inst, opts.overwrite_ownership)
-                .map_err(|e| anyhow!("{}/{}: {e}", plan.name, inst.name))?;
-            let owned = stored.owned()?;
-            let (outcomes, ok) = prune(
-                &cluster,
-                &inst.name,
-                &inst.namespace,
-                &owned,
-                opts.dry_run,
-                reporter,
-            )
-            .await;
-            ir.outcomes = outcomes;
-            if !ok {
-                report.instances.push(ir);
-                bail!(
-                    "{}/{}: some objects could not be deleted; the inventory is kept",
-                    plan.name,
-                    inst.name
-                );
-            }
-            if opts.wait && !opts.dry_run {
-                let deleted: Vec<ObjRef> = ir
-                    .outcomes
-                    .iter()
-                    .filter(|o| o.action == Action::Deleted)
-                    .map(|o| o.object.clone())
-                    .collect();
-                // Namespaces never finish terminating without a namespace controller; don't hang on them.
-                let waited: Vec<ObjRef> = deleted
-                    .into_iter()
-                    .filter(|r| r.kind != "Namespace")
-                    .collect();
-                let left = wait_deleted(&cluster, &waited, start + opts.timeout).await?;
-                if !left.is_empty() {
-                    let names: Vec<String> = left.iter().map(ToString::to_string).collect();
-                    ir.error = Some(format!("still terminating: {}", names.join(", ")));
-                }
-            }
-            if !opts.dry_run {
-                inventory::delete(&cluster, &inst.name, &inst.namespace).await?;
-            }
+            let ir = delete_instance(&cluster, inst, opts, start + opts.timeout, reporter)
+                .await
+                .map_err(|e| anyhow!("{}/{}: {e:#}", plan.name, inst.name))?;
+            let failed = ir.error.clone();
             report.instances.push(ir);
+            if let Some(e) = failed {
+                bail!("{}/{}: {e}", plan.name, inst.name);
+            }
         }
         Ok(())
     }
@@ -578,6 +556,43 @@ async fn delete_cluster(
     }
     report.duration = start.elapsed();
     report
+}
+
+/// Deletes one instance: every object its inventory owns (guarded by the
+/// instance labels), in reverse apply order, then its storage.
+pub async fn delete_instance(cluster: &Cluster, inst: &InstancePlan, opts: &Options, deadline: Instant, reporter: &Reporter) -> Result<InstanceReport> {
+    let mut ir = InstanceReport { name: inst.name.clone(), namespace: inst.namespace.clone(), ..Default::default() };
+    let Some(stored) = inventory::read(cluster, &inst.name, &inst.namespace).await? else {
+        reporter.note(&format!("{}/{}", cluster.name, inst.name), "not installed");
+        return Ok(ir);
+    };
+    check_ownership(Some(&stored), inst, opts.overwrite_ownership)?;
+    let owned = stored.owned()?;
+    let (outcomes, ok) = prune(cluster, &inst.name, &inst.namespace, &owned, opts.dry_run, reporter).await;
+    ir.outcomes = outcomes;
+    if !ok {
+        ir.error = Some("some objects could not be deleted; the inventory is kept".into());
+        return Ok(ir);
+    }
+    if opts.wait && !opts.dry_run {
+        // Namespaces never finish terminating without a namespace controller.
+        let waited: Vec<ObjRef> = ir
+            .outcomes
+            .iter()
+            .filter(|o| o.action == Action::Deleted && o.object.kind != "Namespace")
+            .map(|o| o.object.clone())
+            .collect();
+        let left = wait_deleted(cluster, &waited, deadline).await?;
+        if !left.is_empty() {
+            let names: Vec<String> = left.iter().map(ToString::to_string).collect();
+            ir.error = Some(format!("still terminating: {}", names.join(", ")));
+            return Ok(ir);
+        }
+    }
+    if !opts.dry_run {
+        inventory::delete(cluster, &inst.name, &inst.namespace).await?;
+    }
+    Ok(ir)
 }
 
 /// The status of one stored instance on one cluster.

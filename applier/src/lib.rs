@@ -3,6 +3,8 @@
 //! binary (`main.rs`) only parses flags and dispatches to [`cmd`].
 
 pub mod apply;
+pub mod input;
+pub mod runtime_values;
 pub mod engine;
 pub mod inventory;
 pub mod kube;
