@@ -392,20 +392,44 @@ async fn apply_steps(
         let current = previous.as_ref().unwrap_or(&new);
         inventory::write(cluster, stored.as_ref(), current, Some(&new), false).await?;
     }
-    let apply_opts = ApplyOptions { dry_run: opts.dry_run, force: opts.force, diff: opts.diff };
+    let apply_opts = ApplyOptions {
+        dry_run: opts.dry_run,
+        force: opts.force,
+        diff: opts.diff,
+    };
     for (n, step) in inst.steps.iter().enumerate() {
         if n > 0 && opts.wait && !opts.dry_run {
             // A later step (tests, migrations) runs once the earlier ones are ready.
-            let previous: Vec<Value> = inst.steps[..n].iter().flat_map(|s| s.objects.iter().cloned()).collect();
+            let previous: Vec<Value> = inst.steps[..n]
+                .iter()
+                .flat_map(|s| s.objects.iter().cloned())
+                .collect();
             wait_for(cluster, &previous, deadline, opts, report).await?;
         }
-        let (outcomes, ok) = apply_instance(cluster, &inst.name, &step.objects, &apply_opts, deadline, cancel, reporter).await;
+        let (outcomes, ok) = apply_instance(
+            cluster,
+            &inst.name,
+            &step.objects,
+            &apply_opts,
+            deadline,
+            cancel,
+            reporter,
+        )
+        .await;
         report.outcomes.extend(outcomes);
         if !ok {
-            let failed = report.outcomes.iter().rev().find(|o| o.action != Action::Unchanged);
+            let failed = report
+                .outcomes
+                .iter()
+                .rev()
+                .find(|o| o.action != Action::Unchanged);
             bail!(
                 "{}",
-                failed.map_or("apply failed".to_string(), |o| format!("{}: {}", o.object, o.message.clone().unwrap_or_default()))
+                failed.map_or("apply failed".to_string(), |o| format!(
+                    "{}: {}",
+                    o.object,
+                    o.message.clone().unwrap_or_default()
+                ))
             );
         }
     }
@@ -447,7 +471,13 @@ async fn apply_steps(
 }
 
 /// Waits for `objects` (except those with `action.timoni.sh/wait: disabled`).
-async fn wait_for(cluster: &Cluster, objects: &[Value], deadline: Instant, opts: &Options, report: &mut InstanceReport) -> Result<()> {
+async fn wait_for(
+    cluster: &Cluster,
+    objects: &[Value],
+    deadline: Instant,
+    opts: &Options,
+    report: &mut InstanceReport,
+) -> Result<()> {
     let waited: Vec<ObjRef> = scoped_refs(cluster, objects)
         .await?
         .into_iter()
@@ -457,9 +487,19 @@ async fn wait_for(cluster: &Cluster, objects: &[Value], deadline: Instant, opts:
         .collect();
     let not_ready = wait_ready(cluster, &waited, deadline).await?;
     if !not_ready.is_empty() {
-        report.not_ready = not_ready.iter().map(|(r, why)| (r.to_string(), why.clone())).collect();
-        let list: Vec<String> = not_ready.iter().map(|(r, why)| format!("{r} ({why})")).collect();
-        bail!("not ready within {:?}: {} (raise --timeout or pass --wait=false)", opts.timeout, list.join(", "));
+        report.not_ready = not_ready
+            .iter()
+            .map(|(r, why)| (r.to_string(), why.clone()))
+            .collect();
+        let list: Vec<String> = not_ready
+            .iter()
+            .map(|(r, why)| format!("{r} ({why})"))
+            .collect();
+        bail!(
+            "not ready within {:?}: {} (raise --timeout or pass --wait=false)",
+            opts.timeout,
+            list.join(", ")
+        );
     }
     Ok(())
 }
@@ -469,11 +509,8 @@ async fn scoped_refs(cluster: &Cluster, objects: &[Value]) -> Result<Vec<ObjRef>
     let mut refs = Vec::new();
     for obj in objects {
         let mut r = ObjRef::from_object(obj)?;
-        let kind = match cluster.kind_of(&r).await {
-            Ok(k) => Some(k),
-            // A kind whose CRD is applied in this same run is not served yet.
-            Err(_) => None,
-        };
+        // A kind whose CRD is applied in this same run is not served yet.
+        let kind = cluster.kind_of(&r).await.ok();
         if kind.is_some_and(|k| !k.namespaced) {
             r.namespace.clear();
         }
@@ -536,7 +573,31 @@ async fn delete_cluster(
     let result: Result<()> = async {
         let (cluster, version) = connect(kc, &plan.name, plan.context.as_deref()).await?;
         report.server_version = Some(version);
-        for inst in plan.instances.iter().rev() {
+        // Instances the bundle stored but no longer lists are the bundle's too.
+        let mut instances = plan.instances.clone();
+        if let Some(bundle) = plan.instances.first().and_then(|i| i.bundle.clone()) {
+            for stored in inventory::list(&cluster).await? {
+                let Some(i) = stored.instance else { continue };
+                let listed = instances
+                    .iter()
+                    .any(|p| p.name == i.metadata.name && p.namespace == i.metadata.namespace);
+                if i.bundle() == Some(bundle.as_str()) && !listed {
+                    instances.insert(
+                        0,
+                        InstancePlan {
+                            name: i.metadata.name.clone(),
+                            namespace: i.metadata.namespace.clone(),
+                            bundle: Some(bundle.clone()),
+                            module: i.module.clone(),
+                            values: String::new(),
+                            steps: Vec::new(),
+                            images: Vec::new(),
+                        },
+                    );
+                }
+            }
+        }
+        for inst in instances.iter().rev() {
             let ir = delete_instance(&cluster, inst, opts, start + opts.timeout, reporter)
                 .await
                 .map_err(|e| anyhow!("{}/{}: {e:#}", plan.name, inst.name))?;
@@ -560,15 +621,33 @@ async fn delete_cluster(
 
 /// Deletes one instance: every object its inventory owns (guarded by the
 /// instance labels), in reverse apply order, then its storage.
-pub async fn delete_instance(cluster: &Cluster, inst: &InstancePlan, opts: &Options, deadline: Instant, reporter: &Reporter) -> Result<InstanceReport> {
-    let mut ir = InstanceReport { name: inst.name.clone(), namespace: inst.namespace.clone(), ..Default::default() };
+pub async fn delete_instance(
+    cluster: &Cluster,
+    inst: &InstancePlan,
+    opts: &Options,
+    deadline: Instant,
+    reporter: &Reporter,
+) -> Result<InstanceReport> {
+    let mut ir = InstanceReport {
+        name: inst.name.clone(),
+        namespace: inst.namespace.clone(),
+        ..Default::default()
+    };
     let Some(stored) = inventory::read(cluster, &inst.name, &inst.namespace).await? else {
         reporter.note(&format!("{}/{}", cluster.name, inst.name), "not installed");
         return Ok(ir);
     };
     check_ownership(Some(&stored), inst, opts.overwrite_ownership)?;
     let owned = stored.owned()?;
-    let (outcomes, ok) = prune(cluster, &inst.name, &inst.namespace, &owned, opts.dry_run, reporter).await;
+    let (outcomes, ok) = prune(
+        cluster,
+        &inst.name,
+        &inst.namespace,
+        &owned,
+        opts.dry_run,
+        reporter,
+    )
+    .await;
     ir.outcomes = outcomes;
     if !ok {
         ir.error = Some("some objects could not be deleted; the inventory is kept".into());

@@ -40,40 +40,65 @@ pub struct Sources {
 /// Reads `-f` files and `--runtime`; `-` means stdin, which may be used once.
 /// Relative `file://` paths of a file resolve against its directory; those of
 /// stdin against `base_dir` (default: the working directory).
-pub fn read_sources(files: &[String], runtime: Option<&str>, base_dir: Option<&Path>) -> Result<Sources> {
+pub fn read_sources(
+    files: &[String],
+    runtime: Option<&str>,
+    base_dir: Option<&Path>,
+) -> Result<Sources> {
     if files.is_empty() {
         bail!("no bundle given: pass -f FILE (or -f - to read it from stdin)");
     }
     let stdin_uses = files.iter().filter(|f| *f == "-").count() + usize::from(runtime == Some("-"));
     if stdin_uses > 1 {
-        bail!("stdin can be read only once: use `-` for one of -f/--runtime and pass the others as files");
+        bail!(
+            "stdin can be read only once: use `-` for one of -f/--runtime and pass the others as files"
+        );
     }
     let stdin = || -> Result<String> {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read stdin (is it UTF-8 text?)")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read stdin (is it UTF-8 text?)")?;
         Ok(text)
     };
     let stdin_base = base_dir.map_or_else(|| ".".to_string(), path_text);
     let mut sources = Sources::default();
     for f in files {
         if f == "-" {
-            sources.bundles.push(BundleSource { name: STDIN.into(), text: stdin()?, base_dir: stdin_base.clone() });
+            sources.bundles.push(BundleSource {
+                name: STDIN.into(),
+                text: stdin()?,
+                base_dir: stdin_base.clone(),
+            });
         } else {
             let path = Path::new(f);
             let text = read_text(path)?;
-            let dir = path.parent().map(path_text).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into());
-            sources.bundles.push(BundleSource { name: f.clone(), text, base_dir: dir });
+            let dir = path
+                .parent()
+                .map(path_text)
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| ".".into());
+            sources.bundles.push(BundleSource {
+                name: f.clone(),
+                text,
+                base_dir: dir,
+            });
         }
     }
     if let Some(r) = runtime {
-        let (name, text) = if r == "-" { (STDIN.to_string(), stdin()?) } else { (r.to_string(), read_text(Path::new(r))?) };
+        let (name, text) = if r == "-" {
+            (STDIN.to_string(), stdin()?)
+        } else {
+            (r.to_string(), read_text(Path::new(r))?)
+        };
         sources.runtime = Some(RuntimeSource { name, text });
     }
     Ok(sources)
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}: check the path", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read {}: check the path", path.display()))?;
     String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
@@ -96,16 +121,25 @@ pub fn read_module(url: &str, dir: &Path) -> Result<ModuleFiles> {
     walk(url, &root, &root, &ignore, &mut files)?;
     for required in ["cue.mod/module.cue", "timoni.cue", "values.cue"] {
         if !files.contains_key(required) {
-            bail!("module {url} ({}): missing {required}; is this a Timoni module?", dir.display());
+            bail!(
+                "module {url} ({}): missing {required}; is this a Timoni module?",
+                dir.display()
+            );
         }
     }
-    Ok(ModuleFiles { url: url.to_string(), version: "0.0.0-devel".into(), digest: None, files })
+    Ok(ModuleFiles {
+        url: url.to_string(),
+        version: "0.0.0-devel".into(),
+        digest: None,
+        files,
+    })
 }
 
 fn ignore_rules(root: &Path) -> Result<Gitignore> {
     let mut b = GitignoreBuilder::new(root);
     for p in DEFAULT_IGNORE {
-        b.add_line(None, p).context("invalid default ignore pattern")?;
+        b.add_line(None, p)
+            .context("invalid default ignore pattern")?;
     }
     let file = root.join("timoni.ignore");
     if file.is_file()
@@ -113,10 +147,17 @@ fn ignore_rules(root: &Path) -> Result<Gitignore> {
     {
         bail!("invalid timoni.ignore in {}: {e}", root.display());
     }
-    b.build().with_context(|| format!("invalid timoni.ignore in {}", root.display()))
+    b.build()
+        .with_context(|| format!("invalid timoni.ignore in {}", root.display()))
 }
 
-fn walk(url: &str, root: &Path, dir: &Path, ignore: &Gitignore, files: &mut BTreeMap<String, FileContent>) -> Result<()> {
+fn walk(
+    url: &str,
+    root: &Path,
+    dir: &Path,
+    ignore: &Gitignore,
+    files: &mut BTreeMap<String, FileContent>,
+) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
         .collect::<std::io::Result<_>>()?;
@@ -140,17 +181,23 @@ fn walk(url: &str, root: &Path, dir: &Path, ignore: &Gitignore, files: &mut BTre
             path.clone()
         };
         let is_dir = target.is_dir();
-        if ignore.matched_path_or_any_parents(&path, is_dir).is_ignore() {
+        if ignore
+            .matched_path_or_any_parents(&path, is_dir)
+            .is_ignore()
+        {
             continue;
         }
         if is_dir {
             walk(url, root, &path, ignore, files)?;
         } else if target.is_file() {
             let rel = path_text(path.strip_prefix(root).unwrap_or(&path));
-            let bytes = std::fs::read(&target).with_context(|| format!("cannot read {}", path.display()))?;
+            let bytes = std::fs::read(&target)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             let content = match String::from_utf8(bytes) {
                 Ok(text) => FileContent::Text(text),
-                Err(e) => FileContent::Bytes { base64: base64::engine::general_purpose::STANDARD.encode(e.into_bytes()) },
+                Err(e) => FileContent::Bytes {
+                    base64: base64::engine::general_purpose::STANDARD.encode(e.into_bytes()),
+                },
             };
             files.insert(rel, content);
         }
@@ -175,7 +222,11 @@ pub fn module_dir(path: &str) -> PathBuf {
             other => out.push(other.as_os_str()),
         }
     }
-    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]
@@ -185,7 +236,11 @@ mod tests {
     fn module(dir: &Path) {
         std::fs::create_dir_all(dir.join("cue.mod")).unwrap();
         std::fs::create_dir_all(dir.join("templates")).unwrap();
-        std::fs::write(dir.join("cue.mod/module.cue"), "module: \"example.com/m\"\n").unwrap();
+        std::fs::write(
+            dir.join("cue.mod/module.cue"),
+            "module: \"example.com/m\"\n",
+        )
+        .unwrap();
         std::fs::write(dir.join("timoni.cue"), "package main\n").unwrap();
         std::fs::write(dir.join("values.cue"), "package main\n").unwrap();
         std::fs::write(dir.join("templates/a.cue"), "package templates\n").unwrap();
@@ -204,7 +259,17 @@ mod tests {
         std::fs::write(m.join("bin.dat"), [0xff, 0xfe]).unwrap();
         let files = read_module("file://./m", &m).unwrap().files;
         let names: Vec<&str> = files.keys().map(String::as_str).collect();
-        assert_eq!(names, ["bin.dat", "cue.mod/module.cue", "templates/a.cue", "timoni.cue", "timoni.ignore", "values.cue"]);
+        assert_eq!(
+            names,
+            [
+                "bin.dat",
+                "cue.mod/module.cue",
+                "templates/a.cue",
+                "timoni.cue",
+                "timoni.ignore",
+                "values.cue"
+            ]
+        );
         assert!(matches!(files["bin.dat"], FileContent::Bytes { .. }));
     }
 
@@ -214,28 +279,44 @@ mod tests {
         let m = tmp.path().join("m");
         module(&m);
         std::fs::write(tmp.path().join("outside.cue"), "x").unwrap();
-        std::os::unix::fs::symlink(tmp.path().join("outside.cue"), m.join("templates/out.cue")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("outside.cue"), m.join("templates/out.cue"))
+            .unwrap();
         let err = read_module("file://./m", &m).unwrap_err().to_string();
         assert!(err.contains("points outside the module"), "{err}");
 
         std::fs::remove_file(m.join("templates/out.cue")).unwrap();
         std::os::unix::fs::symlink(m.join("values.cue"), m.join("templates/in.cue")).unwrap();
-        assert!(read_module("file://./m", &m).unwrap().files.contains_key("templates/in.cue"));
+        assert!(
+            read_module("file://./m", &m)
+                .unwrap()
+                .files
+                .contains_key("templates/in.cue")
+        );
     }
 
     #[test]
     fn missing_module_files_are_named() {
         let tmp = tempfile::tempdir().unwrap();
-        let err = read_module("file://./nope", &tmp.path().join("nope")).unwrap_err().to_string();
-        assert!(err.contains("file://./nope") && err.contains("not found"), "{err}");
+        let err = read_module("file://./nope", &tmp.path().join("nope"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("file://./nope") && err.contains("not found"),
+            "{err}"
+        );
         std::fs::create_dir_all(tmp.path().join("empty")).unwrap();
-        let err = read_module("file://./empty", &tmp.path().join("empty")).unwrap_err().to_string();
+        let err = read_module("file://./empty", &tmp.path().join("empty"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing cue.mod/module.cue"), "{err}");
     }
 
     #[test]
     fn module_dirs_normalise() {
-        assert_eq!(module_dir("examples/./modules/../modules/webapp"), PathBuf::from("examples/modules/webapp"));
+        assert_eq!(
+            module_dir("examples/./modules/../modules/webapp"),
+            PathBuf::from("examples/modules/webapp")
+        );
         assert_eq!(module_dir("../x"), PathBuf::from("../x"));
         assert_eq!(module_dir("/abs/m"), PathBuf::from("/abs/m"));
     }

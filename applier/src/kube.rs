@@ -101,6 +101,9 @@ pub struct Kind {
     pub has_status: bool,
 }
 
+/// The kinds one group-version serves, by kind name.
+type KindList = Vec<(String, Kind)>;
+
 /// A connected cluster: its client plus a discovery cache.
 pub struct Cluster {
     /// The runtime's cluster name (`fleet-1`, or `_default`).
@@ -111,7 +114,7 @@ pub struct Cluster {
     pub client: Client,
     /// API group-version -> kinds served there; refreshed on a miss so kinds of
     /// CRDs applied earlier in the same run are found.
-    kinds: Mutex<HashMap<String, Arc<Vec<(String, Kind)>>>>,
+    kinds: Mutex<HashMap<String, Arc<KindList>>>,
 }
 
 impl Cluster {
@@ -158,11 +161,7 @@ impl Cluster {
         self.kind(&r.api_version(), &r.kind).await
     }
 
-    async fn group_version(
-        &self,
-        api_version: &str,
-        refresh: bool,
-    ) -> Result<Arc<Vec<(String, Kind)>>> {
+    async fn group_version(&self, api_version: &str, refresh: bool) -> Result<Arc<KindList>> {
         let mut cache = self.kinds.lock().await;
         if !refresh && let Some(list) = cache.get(api_version) {
             return Ok(list.clone());

@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod kube;
 pub mod objects;
 pub mod oci;
+pub mod planfile;
 pub mod prune;
 pub mod report;
 pub mod runtime_values;

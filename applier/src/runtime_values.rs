@@ -13,9 +13,15 @@ use serde_json::Value;
 use crate::kube::Cluster;
 use crate::objects::ObjRef;
 
+/// Runtime values by name.
+pub type Values = BTreeMap<String, RuntimeValue>;
+
 /// Runs every query against `cluster`; later queries override earlier ones.
 /// Returns the values and the names read from Secrets.
-pub async fn query(cluster: &Cluster, queries: &[RuntimeQuery]) -> Result<(BTreeMap<String, RuntimeValue>, Vec<String>)> {
+pub async fn query(
+    cluster: &Cluster,
+    queries: &[RuntimeQuery],
+) -> Result<(BTreeMap<String, RuntimeValue>, Vec<String>)> {
     let mut values = BTreeMap::new();
     let mut secret = Vec::new();
     for q in queries {
@@ -37,7 +43,8 @@ pub async fn query(cluster: &Cluster, queries: &[RuntimeQuery]) -> Result<(BTree
             ),
         };
         for (name, expr) in &q.for_values {
-            let v = evaluate(&live, expr).with_context(|| format!("runtime query {:?}, value {name}", q.query))?;
+            let v = evaluate(&live, expr)
+                .with_context(|| format!("runtime query {:?}, value {name}", q.query))?;
             values.insert(name.clone(), v);
             if q.secret || q.kind == "Secret" {
                 secret.push(name.clone());
@@ -69,8 +76,12 @@ pub fn evaluate(obj: &Value, expr: &str) -> Result<RuntimeValue> {
     let root = rt
         .compile_files(&[("runtime-query.cue", &text)])
         .map_err(|e| anyhow!("invalid expression {expr:?}: {e}"))?;
-    let result = root.lookup("result").map_err(|e| anyhow!("{expr:?}: {e}"))?;
-    let json = result.to_json().map_err(|e| anyhow!("{expr:?} has no concrete value: {e}"))?;
+    let result = root
+        .lookup("result")
+        .map_err(|e| anyhow!("{expr:?}: {e}"))?;
+    let json = result
+        .to_json()
+        .map_err(|e| anyhow!("{expr:?} has no concrete value: {e}"))?;
     match json {
         Value::String(s) => Ok(RuntimeValue::String(s)),
         Value::Number(n) => Ok(RuntimeValue::Number(n)),
@@ -81,15 +92,21 @@ pub fn evaluate(obj: &Value, expr: &str) -> Result<RuntimeValue> {
 
 /// Every environment variable as a runtime value (`--runtime-from-env`).
 pub fn from_env() -> BTreeMap<String, RuntimeValue> {
-    std::env::vars().map(|(k, v)| (k, RuntimeValue::String(v))).collect()
+    std::env::vars()
+        .map(|(k, v)| (k, RuntimeValue::String(v)))
+        .collect()
 }
 
 /// Values from `--runtime-values FILE` (JSON or YAML): top-level scalars apply
 /// to every cluster; a top-level map named after a cluster applies to it only.
-pub fn from_file(path: &Path) -> Result<(BTreeMap<String, RuntimeValue>, BTreeMap<String, BTreeMap<String, RuntimeValue>>)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: Value = serde_saphyr::from_str(&text).with_context(|| format!("{} is not valid YAML or JSON", path.display()))?;
-    let Value::Object(map) = doc else { bail!("{}: expected a map of NAME: value", path.display()) };
+pub fn from_file(path: &Path) -> Result<(Values, BTreeMap<String, Values>)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: Value = serde_saphyr::from_str(&text)
+        .with_context(|| format!("{} is not valid YAML or JSON", path.display()))?;
+    let Value::Object(map) = doc else {
+        bail!("{}: expected a map of NAME: value", path.display())
+    };
     let scalar = |k: &str, v: &Value| -> Result<RuntimeValue> {
         serde_json::from_value(v.clone())
             .ok()
@@ -120,10 +137,19 @@ mod tests {
     #[test]
     fn expressions_read_the_live_object() {
         let cm = json!({"kind": "ConfigMap", "data": {"region": "eu-1", "ca.crt": "PEM"}});
-        assert_eq!(evaluate(&cm, "obj.data.region").unwrap(), RuntimeValue::String("eu-1".into()));
-        assert_eq!(evaluate(&cm, "obj.data.\"ca.crt\"").unwrap(), RuntimeValue::String("PEM".into()));
+        assert_eq!(
+            evaluate(&cm, "obj.data.region").unwrap(),
+            RuntimeValue::String("eu-1".into())
+        );
+        assert_eq!(
+            evaluate(&cm, "obj.data.\"ca.crt\"").unwrap(),
+            RuntimeValue::String("PEM".into())
+        );
         let secret = json!({"kind": "Secret", "data": {"token": "c2VjcmV0"}});
-        assert_eq!(evaluate(&secret, "obj.data.token").unwrap(), RuntimeValue::String("secret".into()));
+        assert_eq!(
+            evaluate(&secret, "obj.data.token").unwrap(),
+            RuntimeValue::String("secret".into())
+        );
         assert!(evaluate(&cm, "obj.data").is_err());
         assert!(evaluate(&cm, "obj.data.missing").is_err());
     }

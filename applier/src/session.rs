@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use base64::Engine;
 use futures::StreamExt;
-use planner::input::{ClusterFacts, LiveInstance, LiveSnapshot, PlannerInput, Requirements, RuntimeValue};
+use planner::input::{
+    FileContent, LiveInstance, LiveSnapshot, ModuleFiles, PlannerInput, Requirements, RuntimeValue,
+};
 use planner::plan::{MASK, PlanOutput};
 use planner::{Diagnostic, Severity};
 use serde_json::Value;
@@ -18,7 +21,7 @@ use crate::input::{self, Sources};
 use crate::inventory::{self, ModuleReference};
 use crate::kube::{Cluster, KubeConfigSource};
 use crate::objects::ObjRef;
-use crate::runtime_values;
+use crate::{oci, runtime_values};
 
 /// The input flags shared by every command.
 #[derive(Clone, Debug, Default)]
@@ -74,9 +77,18 @@ pub fn has_errors(d: &[Diagnostic]) -> bool {
 impl Session {
     /// Reads bundle, runtime and every required module. Fails before any
     /// cluster is contacted when something is missing.
-    pub fn load(opts: &InputOptions) -> Result<Self> {
-        let Sources { bundles, runtime } = input::read_sources(&opts.files, opts.runtime.as_deref(), opts.base_dir.as_deref())?;
-        let mut input = PlannerInput { input_version: planner::input::INPUT_VERSION, bundles, runtime, ..Default::default() };
+    pub async fn load(opts: &InputOptions) -> Result<Self> {
+        let Sources { bundles, runtime } = input::read_sources(
+            &opts.files,
+            opts.runtime.as_deref(),
+            opts.base_dir.as_deref(),
+        )?;
+        let mut input = PlannerInput {
+            input_version: planner::input::INPUT_VERSION,
+            bundles,
+            runtime,
+            ..Default::default()
+        };
         input.options.runtime_cluster = opts.runtime_cluster.clone();
         input.options.runtime_group = opts.runtime_group.clone();
         input.options.kube_context = opts.kube_context.clone();
@@ -87,37 +99,52 @@ impl Session {
         if input.options.kube_context.is_none() {
             input.options.kube_context = kubeconfig.current_context();
         }
-        if opts.runtime_from_env {
-            // Environment values go under every cluster; queries override them later.
-            input.clusters.insert(ENV_KEY.into(), ClusterFacts { runtime_values: runtime_values::from_env(), ..Default::default() });
-        }
         let requirements = planner::requirements(&input).map_err(Diagnostics)?;
-        let env = input.clusters.remove(ENV_KEY);
         for c in &requirements.clusters {
             let facts = input.clusters.entry(c.name.clone()).or_default();
-            if let Some(env) = &env {
-                facts.runtime_values.extend(env.runtime_values.clone());
+            if opts.runtime_from_env {
+                // The lowest layer: the cluster's queries override these later.
+                facts.runtime_values.extend(runtime_values::from_env());
             }
         }
         let mut errors = Vec::new();
+        let mut oci = Vec::new();
         for m in &requirements.modules {
-            let read = if m.url.starts_with("file://") {
-                let dir = input::module_dir(m.path.as_deref().unwrap_or_else(|| m.url.trim_start_matches("file://")));
-                input::read_module(&m.url, &dir)
-            } else {
-                read_oci_module(m)
-            };
-            match read {
-                Ok(files) => {
-                    input.modules.insert(m.key.clone(), files);
+            if m.url.starts_with("file://") {
+                let dir = input::module_dir(
+                    m.path
+                        .as_deref()
+                        .unwrap_or_else(|| m.url.trim_start_matches("file://")),
+                );
+                match input::read_module(&m.url, &dir) {
+                    Ok(files) => {
+                        input.modules.insert(m.key.clone(), files);
+                    }
+                    Err(e) => errors.push(format!("{e:#} (used by {})", m.used_by.join(", "))),
                 }
-                Err(e) => errors.push(format!("{e:#} (used by {})", m.used_by.join(", "))),
+            } else {
+                oci.push(m);
+            }
+        }
+        if !oci.is_empty() {
+            match read_oci_modules(&oci).await {
+                Ok(modules) => input.modules.extend(modules),
+                Err(e) => errors.push(format!("{e:#}")),
             }
         }
         if !errors.is_empty() {
-            bail!("cannot read {} module(s); no cluster was contacted:\n  {}", errors.len(), errors.join("\n  "));
+            bail!(
+                "cannot read {} module(s); no cluster was contacted:\n  {}",
+                errors.len(),
+                errors.join("\n  ")
+            );
         }
-        Ok(Self { input, requirements, kubeconfig, secret_values: BTreeMap::new() })
+        Ok(Self {
+            input,
+            requirements,
+            kubeconfig,
+            secret_values: BTreeMap::new(),
+        })
     }
 
     /// Applies `--runtime-values FILE` (offline runs).
@@ -138,7 +165,14 @@ impl Session {
         self.requirements
             .clusters
             .iter()
-            .map(|c| (c.name.clone(), c.kube_context.clone().or_else(|| self.input.options.kube_context.clone())))
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.kube_context
+                        .clone()
+                        .or_else(|| self.input.options.kube_context.clone()),
+                )
+            })
             .collect()
     }
 
@@ -147,12 +181,13 @@ impl Session {
     pub async fn gather_facts(&mut self, parallel: usize) -> BTreeMap<String, String> {
         let kc = &self.kubeconfig;
         let contexts = self.contexts();
-        let results: Vec<(String, Result<(String, BTreeMap<String, RuntimeValue>, Vec<String>)>)> =
+        let results: Vec<(String, Result<Facts>)> =
             futures::stream::iter(self.requirements.clusters.iter().zip(contexts))
                 .map(|(req, (name, ctx))| async move {
                     let r = async {
                         let (cluster, version) = engine::connect(kc, &name, ctx.as_deref()).await?;
-                        let (values, secret) = runtime_values::query(&cluster, &req.queries).await?;
+                        let (values, secret) =
+                            runtime_values::query(&cluster, &req.queries).await?;
                         Ok((version, values, secret))
                     }
                     .await;
@@ -181,7 +216,11 @@ impl Session {
 
     /// Reads the live state a plan compares with: stored inventories of the
     /// planned instances and every object they or the plan list.
-    pub async fn gather_live(&mut self, plan: &PlanOutput, parallel: usize) -> BTreeMap<String, String> {
+    pub async fn gather_live(
+        &mut self,
+        plan: &PlanOutput,
+        parallel: usize,
+    ) -> BTreeMap<String, String> {
         let kc = &self.kubeconfig;
         let contexts: BTreeMap<String, Option<String>> = self.contexts().into_iter().collect();
         let results: Vec<(String, Result<LiveSnapshot>)> = futures::stream::iter(&plan.clusters)
@@ -236,13 +275,55 @@ impl Session {
     }
 }
 
-const ENV_KEY: &str = "\u{0}env";
+/// Version, runtime values and secret value names read from one cluster.
+type Facts = (String, BTreeMap<String, RuntimeValue>, Vec<String>);
 
-fn read_oci_module(m: &planner::input::ModuleRequirement) -> Result<planner::input::ModuleFiles> {
-    bail!(
-        "module {}: OCI modules are not supported by this build yet; vendor the module and reference it with file://",
-        m.url
-    )
+/// Pulls every OCI module once (verified, cached under `~/.cache/ferry`).
+async fn read_oci_modules(
+    reqs: &[&planner::input::ModuleRequirement],
+) -> Result<BTreeMap<String, ModuleFiles>> {
+    let refs: Vec<oci::ModuleRef> = reqs
+        .iter()
+        .map(|m| oci::ModuleRef {
+            url: m.url.clone(),
+            version: m.version.clone(),
+            digest: m.digest.clone(),
+        })
+        .collect();
+    let options = oci::PullOptions {
+        cache: oci::cache::default_dir(),
+        ..Default::default()
+    };
+    let pulled = oci::pull_modules(&refs, &options).await?;
+    let mut out = BTreeMap::new();
+    for (m, r) in reqs.iter().zip(&refs) {
+        let Some(p) = pulled.iter().find(|p| &p.reference == r) else {
+            bail!("module {} was not pulled", m.url);
+        };
+        let files = p
+            .files
+            .iter()
+            .map(|(path, bytes)| {
+                let content = match String::from_utf8(bytes.clone()) {
+                    Ok(text) => FileContent::Text(text),
+                    Err(_) => FileContent::Bytes {
+                        base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+                    },
+                };
+                (path.clone(), content)
+            })
+            .collect();
+        out.insert(
+            m.key.clone(),
+            ModuleFiles {
+                url: m.url.clone(),
+                version: p.version.clone(),
+                digest: Some(p.digest.clone()),
+                files,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// Replaces Secret `data`/`stringData` values with the mask.
@@ -270,17 +351,28 @@ async fn live_snapshot(cluster: &Cluster, cp: &planner::plan::ClusterPlan) -> Re
                 }
             }
         }
-        let Some(stored) = inventory::read(cluster, &inst.name, &inst.namespace).await? else { continue };
+        let Some(stored) = inventory::read(cluster, &inst.name, &inst.namespace).await? else {
+            continue;
+        };
         let entries = |i: &Option<inventory::Instance>| {
             i.as_ref().and_then(|i| i.inventory.as_ref()).map(|inv| {
-                inv.entries.iter().map(|e| planner::input::InventoryEntry { id: e.id.clone(), v: e.v.clone() }).collect::<Vec<_>>()
+                inv.entries
+                    .iter()
+                    .map(|e| planner::input::InventoryEntry {
+                        id: e.id.clone(),
+                        v: e.v.clone(),
+                    })
+                    .collect::<Vec<_>>()
             })
         };
         wanted.extend(stored.owned()?);
         snap.instances.push(LiveInstance {
             name: inst.name.clone(),
             namespace: inst.namespace.clone(),
-            bundle: stored.instance.as_ref().and_then(|i| i.bundle().map(str::to_string)),
+            bundle: stored
+                .instance
+                .as_ref()
+                .and_then(|i| i.bundle().map(str::to_string)),
             module_version: stored.instance.as_ref().map(|i| i.module.version.clone()),
             inventory: entries(&stored.instance).unwrap_or_default(),
             pending: entries(&stored.pending),
@@ -301,18 +393,27 @@ async fn live_snapshot(cluster: &Cluster, cp: &planner::plan::ClusterPlan) -> Re
 
 /// Turns a plan into the engine's input. Clusters whose plan is incomplete,
 /// or whose facts could not be read, carry the reason and are not contacted.
-pub fn engine_plans(plan: &PlanOutput, contexts: &[(String, Option<String>)], failed: &BTreeMap<String, String>) -> Vec<ClusterPlan> {
+pub fn engine_plans(
+    plan: &PlanOutput,
+    contexts: &[(String, Option<String>)],
+    failed: &BTreeMap<String, String>,
+) -> Vec<ClusterPlan> {
     plan.clusters
         .iter()
         .map(|cp| {
-            let context = cp
-                .kube_context
-                .clone()
-                .or_else(|| contexts.iter().find(|(n, _)| *n == cp.name).and_then(|(_, c)| c.clone()));
+            let context = cp.kube_context.clone().or_else(|| {
+                contexts
+                    .iter()
+                    .find(|(n, _)| *n == cp.name)
+                    .and_then(|(_, c)| c.clone())
+            });
             let errors: Vec<String> = plan
                 .diagnostics
                 .iter()
-                .filter(|d| d.severity == Severity::Error && d.cluster.as_deref().is_none_or(|c| c == cp.name))
+                .filter(|d| {
+                    d.severity == Severity::Error
+                        && d.cluster.as_deref().is_none_or(|c| c == cp.name)
+                })
                 .map(ToString::to_string)
                 .collect();
             let error = if let Some(e) = failed.get(&cp.name) {
@@ -326,7 +427,11 @@ pub fn engine_plans(plan: &PlanOutput, contexts: &[(String, Option<String>)], fa
                 name: cp.name.clone(),
                 group: cp.group.clone(),
                 context,
-                instances: cp.instances.iter().map(|i| instance_plan(plan.bundle.as_deref(), i)).collect(),
+                instances: cp
+                    .instances
+                    .iter()
+                    .map(|i| instance_plan(plan.bundle.as_deref(), i))
+                    .collect(),
                 removed: cp
                     .removed_instances
                     .iter()
@@ -362,7 +467,10 @@ fn instance_plan(bundle: Option<&str>, i: &planner::plan::InstancePlan) -> Insta
         steps: i
             .steps
             .iter()
-            .map(|s| Step { name: s.name.clone(), objects: s.objects.iter().map(|o| o.object.clone()).collect() })
+            .map(|s| Step {
+                name: s.name.clone(),
+                objects: s.objects.iter().map(|o| o.object.clone()).collect(),
+            })
             .collect(),
         images: Vec::new(),
     }
