@@ -73,11 +73,11 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn three_clusters_serve_isolated_apis_and_server_side_apply() -> Result<()> {
-    let started = Instant::now();
-    let fleet = Fleet::start(3)?;
-    eprintln!(
-        "3 clusters ready in {:.1} s",
-        started.elapsed().as_secs_f64()
+    // The process-wide fleet of three, as most end-to-end tests use it.
+    let fleet = Fleet::shared()?;
+    assert!(
+        std::ptr::eq(fleet, Fleet::shared()?),
+        "one shared fleet per process"
     );
     assert_eq!(fleet.contexts(), ["fleet-1", "fleet-2", "fleet-3"]);
     let kubeconfig = fleet.kubeconfig_path();
@@ -310,6 +310,24 @@ fn cli_up_leaves_a_fleet_running_until_down() -> Result<()> {
     Ok(())
 }
 
+/// Reads the "DIR PID..." line hidden `fleet` subcommands print.
+fn dir_and_pids(line: &str) -> Result<(PathBuf, Vec<u32>)> {
+    let mut words = line.split_whitespace();
+    let dir = PathBuf::from(words.next().context("nothing printed")?);
+    let pids = words.map(str::parse).collect::<Result<_, _>>()?;
+    Ok((dir, pids))
+}
+
+#[test]
+fn the_shared_fleet_is_gone_when_its_process_exits() -> Result<()> {
+    let printed = fleet_cli(&["shared-once"])?;
+    let (dir, pids) = dir_and_pids(&printed)?;
+    assert_eq!(pids.len(), 4, "etcd and three API servers: {printed}");
+    assert_eq!(wait_until_gone(&pids), Vec::<u32>::new());
+    assert!(!dir.exists(), "{} remains", dir.display());
+    Ok(())
+}
+
 #[test]
 fn a_killed_test_process_takes_its_fleet_along() -> Result<()> {
     // `fleet hold` starts a library (test) fleet and waits forever.
@@ -319,9 +337,7 @@ fn a_killed_test_process_takes_its_fleet_along() -> Result<()> {
         .spawn()?;
     let mut line = String::new();
     BufReader::new(holder.stdout.take().unwrap()).read_line(&mut line)?;
-    let mut words = line.split_whitespace();
-    let dir = PathBuf::from(words.next().context("holder printed nothing")?);
-    let pids: Vec<u32> = words.map(str::parse).collect::<Result<_, _>>()?;
+    let (dir, pids) = dir_and_pids(&line)?;
     assert_eq!(pids.len(), 2, "{line}");
     assert!(pids.iter().all(|&p| alive(p)));
 
@@ -333,5 +349,67 @@ fn a_killed_test_process_takes_its_fleet_along() -> Result<()> {
     let next = Fleet::start(1)?;
     assert!(!dir.exists(), "{} remains", dir.display());
     drop(next);
+    Ok(())
+}
+
+/// Runs `fleet up 1` with extra environment; returns (success, stderr).
+fn fleet_up_with_env(dir: &Path, env: &[(&str, &Path)]) -> Result<(bool, String)> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleet"));
+    cmd.args(["up", "1", "--dir"]).arg(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output()?;
+    Ok((out.status.success(), String::from_utf8(out.stderr)?))
+}
+
+#[test]
+fn missing_binaries_are_named_with_a_way_to_get_them() -> Result<()> {
+    let tmp = std::env::temp_dir().join(format!("ferry-fleet-missing-{}", std::process::id()));
+    let nowhere = tmp.join("nowhere");
+    let (ok, err) = fleet_up_with_env(&tmp.join("a"), &[("FERRY_KUBE_APISERVER", &nowhere)])?;
+    assert!(!ok);
+    assert!(
+        err.contains("$FERRY_KUBE_APISERVER names") && err.contains("not found"),
+        "{err}"
+    );
+    let (ok, err) = fleet_up_with_env(&tmp.join("b"), &[("FERRY_ETCD", &nowhere)])?;
+    assert!(!ok);
+    assert!(
+        err.contains("etcd-server") && err.contains("FERRY_ETCD"),
+        "{err}"
+    );
+    assert!(!tmp.join("a").exists() && !tmp.join("b").exists());
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
+
+#[test]
+fn a_server_that_fails_to_start_is_reported_with_its_log() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = std::env::temp_dir().join(format!("ferry-fleet-failing-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp)?;
+    // Not a cluster: a binary that fails the way a misconfigured server does.
+    let bin = tmp.join("kube-apiserver");
+    std::fs::write(
+        &bin,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo Kubernetes v1.20.2; exit 0; }\n\
+         echo 'Error: unknown flag: --etcd-prefix (from the failing server)' >&2\nexit 1\n",
+    )?;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))?;
+    let dir = tmp.join("fleet");
+    let (ok, err) = fleet_up_with_env(&dir, &[("FERRY_KUBE_APISERVER", &bin)])?;
+    assert!(!ok);
+    assert!(
+        err.contains("kube-apiserver of fleet-1 exited during startup"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown flag: --etcd-prefix (from the failing server)"),
+        "{err}"
+    );
+    // The etcd it had started is gone with the directory.
+    assert!(!dir.exists(), "{} remains", dir.display());
+    std::fs::remove_dir_all(&tmp)?;
     Ok(())
 }

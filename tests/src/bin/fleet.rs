@@ -3,6 +3,7 @@
 //! manual testing. See `tests/FLEET.md`.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -49,10 +50,25 @@ enum Cmd {
     /// and wait forever: the fleet must die with this process. For the tests.
     #[command(hide = true)]
     Hold { n: usize },
+    /// Start the process-wide shared fleet, print its directory and pids, and
+    /// exit normally: the fleet must be gone afterwards. For the tests.
+    #[command(hide = true)]
+    SharedOnce,
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}`: the whole cause chain on one line, without a backtrace.
+            eprintln!("fleet: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
         Cmd::Up { n, dir } => {
             let started = Instant::now();
             let fleet = Fleet::up(n, &dir)?;
@@ -67,13 +83,17 @@ fn main() -> Result<()> {
         Cmd::StopCluster { i, dir } => Fleet::attach(&dir)?.stop_cluster(i)?,
         Cmd::StartCluster { i, dir } => Fleet::attach(&dir)?.start_cluster(i)?,
         Cmd::Hold { n } => {
-            let fleet = Fleet::start(n)?;
-            let pids: Vec<String> = fleet.pids().iter().map(u32::to_string).collect();
-            println!("{} {}", fleet.dir().display(), pids.join(" "));
+            print_dir_and_pids(&Fleet::start(n)?);
             loop {
                 std::thread::park();
             }
         }
+        Cmd::SharedOnce => print_dir_and_pids(Fleet::shared()?),
     }
     Ok(())
+}
+
+fn print_dir_and_pids(fleet: &Fleet) {
+    let pids: Vec<String> = fleet.pids().iter().map(u32::to_string).collect();
+    println!("{} {}", fleet.dir().display(), pids.join(" "));
 }

@@ -51,8 +51,13 @@ pub fn locate() -> Result<Binaries> {
 fn kube_apiserver() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os(APISERVER_ENV) {
         let path = PathBuf::from(path);
-        ensure_executable(&path)
-            .with_context(|| format!("${APISERVER_ENV} names {}", path.display()))?;
+        ensure_executable(&path).with_context(|| {
+            format!(
+                "${APISERVER_ENV} names {}; point it at a kube-apiserver binary, or unset it to \
+                 use {KUBE_VERSION} built by .ci/build-kube-apiserver",
+                path.display()
+            )
+        })?;
         return Ok(path);
     }
     let cached = cache_dir().join("kube-apiserver");

@@ -28,21 +28,42 @@ mod state;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-pub use binaries::{APISERVER_ENV, Binaries, ETCD_ENV, KUBE_VERSION};
+pub use binaries::{APISERVER_ENV, ETCD_ENV, KUBE_VERSION};
 pub use http::{ApiClient, Reply};
 pub use process::Lifetime;
 
 use process::Proc;
 use state::State;
 
+/// Environment variable with extra `kube-apiserver` flags, whitespace-separated.
+pub const EXTRA_ARGS_ENV: &str = "FERRY_KUBE_APISERVER_ARGS";
+
+/// The size of [`Fleet::shared`], matching the examples' runtime (`fleet-1` … `fleet-3`).
+pub const SHARED_CLUSTERS: usize = 3;
+
+static SHARED: OnceLock<Result<Fleet, String>> = OnceLock::new();
+
+extern "C" fn stop_shared() {
+    let Some(Ok(fleet)) = SHARED.get() else {
+        return;
+    };
+    // A thread that still holds the lock at exit would hang us; its processes
+    // die with this one anyway (PR_SET_PDEATHSIG).
+    if let Err(std::sync::TryLockError::WouldBlock) = fleet.inner.try_lock() {
+        return;
+    }
+    // Nothing may unwind out of an atexit handler.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fleet.teardown()));
+}
+
 /// How long API servers get to answer `/readyz` (first starts on a loaded
 /// 2-core machine are slow; a healthy start takes seconds).
-const READY_TIMEOUT: Duration = Duration::from_secs(120);
+const READY_TIMEOUT: Duration = Duration::from_secs(180);
 /// How often a server that lost a race for its port is restarted on another.
 const PORT_RETRIES: usize = 3;
 /// Log lines shown when a process fails.
@@ -52,12 +73,22 @@ const TAIL: usize = 40;
 /// remove their directory on drop, also while a test panics, and their
 /// processes die with the test process. CLI fleets ([`Fleet::up`]) keep
 /// running until [`Fleet::down`].
-#[derive(Debug)]
 pub struct Fleet {
     dir: PathBuf,
     lifetime: Lifetime,
     token: String,
     inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Fleet {
+    // By hand: the token stays out of test output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("dir", &self.dir)
+            .field("lifetime", &self.lifetime)
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -74,6 +105,26 @@ impl Fleet {
     pub fn start(n: usize) -> Result<Fleet> {
         let dir = library_dir()?;
         Self::launch(n, dir, Lifetime::Owned)
+    }
+
+    /// The fleet of [`SHARED_CLUSTERS`] clusters shared by every caller in
+    /// this process, started on first use. Starting a fleet costs seconds of
+    /// CPU per API server, so a test binary whose tests only create objects
+    /// (each in its own namespace) should share one. Do not stop its clusters.
+    /// It is stopped and removed when the process exits (`atexit`), and its
+    /// processes die with the process in any case.
+    pub fn shared() -> Result<&'static Fleet> {
+        let started = SHARED.get_or_init(|| {
+            let fleet = Fleet::start(SHARED_CLUSTERS).map_err(|e| format!("{e:#}"));
+            if fleet.is_ok() {
+                // SAFETY: registers a plain extern "C" function.
+                unsafe { libc::atexit(stop_shared) };
+            }
+            fleet
+        });
+        started
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("starting the shared fleet: {e}"))
     }
 
     /// Starts a fleet of `n` clusters in `dir` (which must not exist or be
@@ -264,10 +315,17 @@ impl Fleet {
     pub fn start_cluster(&self, i: usize) -> Result<()> {
         let mut inner = self.lock();
         let idx = index(&inner, i)?;
-        if let Some(proc) = &mut inner.servers[idx] {
-            if proc.running() {
-                return Ok(());
-            }
+        if let Some(proc) = &mut inner.servers[idx]
+            && proc.running()
+        {
+            return Ok(());
+        }
+        let etcd_port = inner.state.etcd.client_port;
+        if !http::etcd_healthy(etcd_port) {
+            bail!(
+                "the fleet's etcd (127.0.0.1:{etcd_port}) is not running; restart the whole \
+                 fleet (`fleet down`, then `fleet up`)"
+            );
         }
         self.spawn_server(&mut inner, idx)?;
         self.wait_ready(&mut inner, &[idx], false)?;
@@ -293,10 +351,10 @@ impl Fleet {
                 errors.push(e);
             }
         }
-        if let Some(mut proc) = inner.etcd.take() {
-            if let Err(e) = process::stop(&mut proc, &marker) {
-                errors.push(e);
-            }
+        if let Some(mut proc) = inner.etcd.take()
+            && let Err(e) = process::stop(&mut proc, &marker)
+        {
+            errors.push(e);
         }
         if let Some(e) = errors.into_iter().next() {
             return Err(e);
@@ -426,7 +484,14 @@ impl Fleet {
         ))
         .arg("--authorization-mode=RBAC")
         .arg("--service-cluster-ip-range=10.0.0.0/24")
-        .arg("--disable-admission-plugins=ServiceAccount");
+        .arg("--disable-admission-plugins=ServiceAccount")
+        // Endpoints may not be loopback addresses: the reconciler would only
+        // log an error every 10 s.
+        .arg("--endpoint-reconciler-type=none");
+        // Extra flags, e.g. for a newer kube-apiserver (later flags win).
+        if let Ok(extra) = std::env::var(EXTRA_ARGS_ENV) {
+            cmd.args(extra.split_whitespace());
+        }
         let log = self.log_path(idx + 1);
         let proc = process::spawn(cmd, &log, self.lifetime)?;
         inner.state.clusters[idx].pid = Some(proc.pid);
@@ -465,11 +530,14 @@ impl Fleet {
                         log.display()
                     );
                 }
-                if clients[idx].is_none() {
-                    if let Ok(ca) = std::fs::read(self.ca_path(idx)) {
-                        let url = format!("https://127.0.0.1:{}", inner.state.clusters[idx].port);
-                        clients[idx] = ApiClient::new(&url, &ca, &self.token).ok();
-                    }
+                // The server writes its certificate, then its key: once the
+                // key exists, the certificate file is complete.
+                if clients[idx].is_none()
+                    && self.ca_path(idx).with_extension("key").exists()
+                    && let Ok(ca) = std::fs::read(self.ca_path(idx))
+                {
+                    let url = format!("https://127.0.0.1:{}", inner.state.clusters[idx].port);
+                    clients[idx] = ApiClient::new(&url, &ca, &self.token).ok();
                 }
                 if !clients[idx].as_ref().is_some_and(ApiClient::ready) {
                     still.push((idx, retries));
@@ -520,10 +588,10 @@ impl Fleet {
 
 impl Drop for Fleet {
     fn drop(&mut self) {
-        if self.lifetime == Lifetime::Owned {
-            if let Err(e) = self.teardown() {
-                eprintln!("fleet: stopping the fleet in {}: {e:#}", self.dir.display());
-            }
+        if self.lifetime == Lifetime::Owned
+            && let Err(e) = self.teardown()
+        {
+            eprintln!("fleet: stopping the fleet in {}: {e:#}", self.dir.display());
         }
     }
 }
@@ -575,10 +643,11 @@ fn library_dir() -> Result<PathBuf> {
         let owner = name
             .to_str()
             .and_then(|n| n.split('-').next()?.parse::<u32>().ok());
-        if let Some(owner) = owner {
-            if owner != me && !process::pid_running(owner) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
+        if let Some(owner) = owner
+            && owner != me
+            && !process::pid_running(owner)
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
     let dir = root.join(format!("{me}-{}", NEXT.fetch_add(1, Ordering::Relaxed)));
