@@ -69,11 +69,11 @@ pub fn prepare(name: &str, text: &str, base_dir: &str, diags: &mut Vec<Diagnosti
         }
         Format::Yaml => match data::from_yaml(name, text) {
             Ok(n) => p.index = Some(SourceIndex::Data(n)),
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         },
         Format::Json => match data::from_json_text(name, text) {
             Ok(n) => p.index = Some(SourceIndex::Data(n)),
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         },
     }
     p

@@ -276,10 +276,11 @@ pub fn process(
             String::new()
         }
     };
-    if !name.is_empty() && !kind.is_empty() {
-        if let Err(e) = names::object_name(&kind, &group, &name) {
-            err(&mut errors, format!("invalid {kind} name {name:?}: {e}"));
-        }
+    if !name.is_empty()
+        && !kind.is_empty()
+        && let Err(e) = names::object_name(&kind, &group, &name)
+    {
+        err(&mut errors, format!("invalid {kind} name {name:?}: {e}"));
     }
     let cluster_scoped = scopes.is_cluster_scoped(&group, &kind);
     if !scopes.is_known(&group, &kind) {

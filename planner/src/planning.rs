@@ -117,7 +117,7 @@ pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
     ) {
         Ok(s) => s,
         Err(d) => {
-            f.diags.push(d);
+            f.diags.push(*d);
             return f;
         }
     };
@@ -161,10 +161,10 @@ pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
             .chain(facts.iter().flat_map(|f| f.secret_values.iter()))
         {
             secrets.names.insert(name.clone());
-            if let Some(v) = values.get(name) {
-                if !v.is_empty() {
-                    secrets.values.insert(v.clone());
-                }
+            if let Some(v) = values.get(name)
+                && !v.is_empty()
+            {
+                secrets.values.insert(v.clone());
             }
         }
         let kube_version = facts
@@ -566,15 +566,15 @@ fn plan_instance(
         inv.sort();
         ip.inventory = inv;
     }
-    if let (Some(live), true) = (live, ip.ok) {
-        if let Some(li) = live
+    if let (Some(live), true) = (live, ip.ok)
+        && let Some(li) = live
             .instances
             .iter()
             .find(|l| l.name == inst.name && l.namespace == inst.namespace)
-        {
-            if li.bundle.as_deref() != Some(bundle_name) {
-                let label = li.bundle.clone().unwrap_or_default();
-                diags.push(
+    {
+        if li.bundle.as_deref() != Some(bundle_name) {
+            let label = li.bundle.clone().unwrap_or_default();
+            diags.push(
                     Diagnostic::warning(format!(
                         "instance {}/{} on the cluster belongs to bundle {label:?}, not {bundle_name:?}; applying needs ownership to be overwritten",
                         inst.namespace, inst.name
@@ -582,13 +582,12 @@ fn plan_instance(
                     .cluster(cluster.clone())
                     .instance(inst.name.clone()),
                 );
-                ip.ownership_conflict = Some(label);
-            }
-            let planned: BTreeSet<String> = ip.inventory.iter().map(|e| e.id.clone()).collect();
-            let mut stored = li.inventory.clone();
-            stored.extend(li.pending.iter().flatten().cloned());
-            ip.deletes = live::deletes(&stored, &planned, live_index);
+            ip.ownership_conflict = Some(label);
         }
+        let planned: BTreeSet<String> = ip.inventory.iter().map(|e| e.id.clone()).collect();
+        let mut stored = li.inventory.clone();
+        stored.extend(li.pending.iter().flatten().cloned());
+        ip.deletes = live::deletes(&stored, &planned, live_index);
     }
     ip.hash = hash_json(&json!({
         "name": ip.name,
