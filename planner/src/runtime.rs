@@ -157,6 +157,17 @@ fn query(node: &Node, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Runtime
                 let ok_name = !entry.key.is_empty() && !entry.key.contains(':');
                 match (&entry.value.kind, ok_name) {
                     (Kind::String(expr), true) => {
+                        let (_, errors) =
+                            cue_syntax::parse_expr(cue_syntax::FileId(0), "for", expr);
+                        if let Some(e) = errors.first() {
+                            diags.push(
+                                Diagnostic::error(format!(
+                                    "{path}.for.{}: invalid CUE expression {expr:?}: {}",
+                                    entry.key, e.message
+                                ))
+                                .at_opt(entry.value.loc.as_ref()),
+                            );
+                        }
                         for_values.insert(entry.key.clone(), expr.clone());
                     }
                     (_, false) => diags.push(
@@ -311,6 +322,12 @@ runtime:
                 .contains("field not allowed: \"kubecontext\"")
         );
         assert_eq!(diags[0].line, Some(10));
+        let (_, diags) = rt(&RT.replace("obj.data.region", "obj.data.[region"));
+        assert!(
+            diags[0].message.contains("invalid CUE expression"),
+            "{diags:?}"
+        );
+        assert_eq!(diags[0].line, Some(17));
         let (_, diags) = rt(&RT.replace("k8s:v1:ConfigMap:infra:cluster-info", "v1:ConfigMap"));
         assert!(diags[0].message.contains("invalid query"), "{diags:?}");
         assert_eq!(diags[0].line, Some(15));
