@@ -428,17 +428,19 @@ pub fn inject_tags(
     let mut out = String::with_capacity(text.len() + 64);
     let mut pos = 0;
     for (start, end, value) in edits {
-        if start < pos {
+        // Spans come from the parser; a range that is not a valid slice is
+        // skipped rather than trusted.
+        let (Some(before), Some(expr)) = (text.get(pos..start), text.get(start..end)) else {
             continue;
-        }
-        out.push_str(&text[pos..start]);
+        };
+        out.push_str(before);
         out.push('(');
-        out.push_str(&text[start..end]);
+        out.push_str(expr);
         out.push_str(") & ");
         out.push_str(&value);
         pos = end;
     }
-    out.push_str(&text[pos..]);
+    out.push_str(text.get(pos..).unwrap_or(""));
     Ok(out)
 }
 

@@ -64,7 +64,7 @@ pub fn prepare(name: &str, text: &str, base_dir: &str, diags: &mut Vec<Diagnosti
                 }
                 return p;
             }
-            p.attrs = inject::find(&file, name, text, diags);
+            p.attrs = inject::find(&file, name, diags);
             p.index = Some(SourceIndex::Cue(CueIndex::new(&file, name)));
         }
         Format::Yaml => match data::from_yaml(name, text) {
