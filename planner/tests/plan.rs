@@ -647,3 +647,45 @@ fn bad_input_version_and_no_bundle() {
     let i = input(vec![]);
     assert!(one_error(&planner::plan(&i)).message.contains("no bundle"));
 }
+
+#[test]
+fn oci_modules_must_match_the_requested_version_and_digest() {
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let other = format!("sha256:{}", "b".repeat(64));
+    let bundle = |version: &str, digest: Option<&str>| BundleSource {
+        name: "b.yaml".into(),
+        text: format!(
+            "bundle:\n  apiVersion: v1alpha1\n  name: shop\n  instances:\n    web:\n      module:\n        url: oci://ghcr.io/x/app\n        version: {version}\n{}      namespace: shop\n      values:\n        message: hi\n",
+            digest
+                .map(|d| format!("        digest: {d}\n"))
+                .unwrap_or_default()
+        ),
+        base_dir: ".".into(),
+    };
+    let run = |b: BundleSource, key: &str| {
+        let mut i = input(vec![b]);
+        let mut m = module();
+        m.url = "oci://ghcr.io/x/app".into();
+        m.version = "1.2.3".into();
+        m.digest = Some(digest.clone());
+        i.modules = [(key.to_string(), m)].into();
+        planner::plan(&i)
+    };
+    let ok = run(bundle("1.2.3", None), "oci://ghcr.io/x/app:1.2.3");
+    assert!(errors(&ok).is_empty(), "{:#?}", ok.diagnostics);
+    let web = &ok.clusters[0].instances[0];
+    assert_eq!(web.module.version, "1.2.3");
+    assert_eq!(web.module.digest.as_deref(), Some(digest.as_str()));
+    let latest = run(
+        bundle("latest", Some(&digest)),
+        &format!("oci://ghcr.io/x/app:latest@{digest}"),
+    );
+    assert!(errors(&latest).is_empty(), "{:#?}", latest.diagnostics);
+    let bad = run(
+        bundle("1.2.3", Some(&other)),
+        &format!("oci://ghcr.io/x/app:1.2.3@{other}"),
+    );
+    let d = one_error(&bad);
+    assert!(d.message.contains("doesn't match"), "{}", d.message);
+    assert_eq!((d.file.as_deref(), d.line), (Some("b.yaml"), Some(7)));
+}
