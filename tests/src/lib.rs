@@ -1,1 +1,3 @@
 //! Support for ferry's end-to-end tests: the local fleet of real API servers.
+
+pub mod conformance;
