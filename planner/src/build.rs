@@ -397,10 +397,7 @@ fn values_diag(
 fn deepest_error(v: &cue_eval::Value, values: &crate::data::Node, concrete: bool) -> Vec<String> {
     let mut path = Vec::new();
     let (mut v, mut node) = (v.clone(), values);
-    'descend: loop {
-        let crate::data::Kind::Map(entries) = &node.kind else {
-            break;
-        };
+    'descend: while let crate::data::Kind::Map(entries) = &node.kind {
         for e in entries {
             let child = v.lookup_path(&[cue_eval::Selector::Str(e.key.clone())]);
             match child {
