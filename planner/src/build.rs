@@ -323,12 +323,16 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
     out
 }
 
-/// Nulls dropped, `List` kinds expanded into their items.
+/// Nulls dropped, `List` kinds (`List`, `ConfigMapList`, ... with `items`)
+/// expanded into their items.
 fn expand(item: Value, out: &mut Vec<Value>) {
     match item {
         Value::Null => {}
         Value::Object(ref map)
-            if map.get("kind").and_then(Value::as_str) == Some("List")
+            if map
+                .get("kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| k.ends_with("List"))
                 && map.get("items").is_some_and(Value::is_array) =>
         {
             if let Some(Value::Array(items)) = item.get("items").cloned() {
@@ -623,6 +627,17 @@ mod tests {
             &mut out,
         );
         expand(Value::Null, &mut out);
-        assert_eq!(out, vec![json!({"kind": "A"}), json!({"kind": "B"})]);
+        expand(
+            json!({"apiVersion": "v1", "kind": "ConfigMapList", "items": [{"kind": "C"}]}),
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![
+                json!({"kind": "A"}),
+                json!({"kind": "B"}),
+                json!({"kind": "C"})
+            ]
+        );
     }
 }
