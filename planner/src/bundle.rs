@@ -48,9 +48,7 @@ pub struct ModuleRef {
 /// Validates the top-level value of the unified bundle sources.
 /// Returns the bundle when it is usable; problems go to `diags`.
 pub fn validate(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Bundle> {
-    let Some(top) = as_map(root, "the bundle file", diags) else {
-        return None;
-    };
+    let top = as_map(root, "the bundle file", diags)?;
     for e in top {
         if e.key != "bundle" && !e.key.starts_with('_') {
             diags.push(
@@ -73,26 +71,26 @@ pub fn validate(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Bundle> {
     let b = Fields::new(&bundle.value, "bundle", diags)?;
     b.unknown(&["apiVersion", "name", "instances"], diags);
     let api = b.required_str("apiVersion", diags);
-    if let Some((v, loc)) = &api {
-        if v != "v1alpha1" {
-            diags.push(
-                Diagnostic::error(format!(
-                    "bundle.apiVersion: unsupported apiVersion {v:?}, want \"v1alpha1\""
-                ))
-                .at_opt(loc.as_ref())
-                .path("bundle.apiVersion"),
-            );
-        }
+    if let Some((v, loc)) = &api
+        && v != "v1alpha1"
+    {
+        diags.push(
+            Diagnostic::error(format!(
+                "bundle.apiVersion: unsupported apiVersion {v:?}, want \"v1alpha1\""
+            ))
+            .at_opt(loc.as_ref())
+            .path("bundle.apiVersion"),
+        );
     }
     let name = b.required_str("name", diags);
-    if let Some((n, loc)) = &name {
-        if let Err(e) = names::bundle_name(n) {
-            diags.push(
-                Diagnostic::error(format!("bundle.name: invalid name {n:?}: {e}"))
-                    .at_opt(loc.as_ref())
-                    .path("bundle.name"),
-            );
-        }
+    if let Some((n, loc)) = &name
+        && let Err(e) = names::bundle_name(n)
+    {
+        diags.push(
+            Diagnostic::error(format!("bundle.name: invalid name {n:?}: {e}"))
+                .at_opt(loc.as_ref())
+                .path("bundle.name"),
+        );
     }
     let mut instances = Vec::new();
     match b.get("instances") {
@@ -137,15 +135,15 @@ fn instance(entry: &Entry, diags: &mut Vec<Diagnostic>) -> Option<Instance> {
     let f = Fields::new(&entry.value, &path, diags)?;
     f.unknown(&["module", "namespace", "values"], diags);
     let namespace = f.required_str("namespace", diags);
-    if let Some((ns, loc)) = &namespace {
-        if let Err(e) = names::dns_label(ns) {
-            diags.push(
-                Diagnostic::error(format!("{path}.namespace: invalid namespace {ns:?}: {e}"))
-                    .at_opt(loc.as_ref())
-                    .path(format!("{path}.namespace"))
-                    .instance(entry.key.clone()),
-            );
-        }
+    if let Some((ns, loc)) = &namespace
+        && let Err(e) = names::dns_label(ns)
+    {
+        diags.push(
+            Diagnostic::error(format!("{path}.namespace: invalid namespace {ns:?}: {e}"))
+                .at_opt(loc.as_ref())
+                .path(format!("{path}.namespace"))
+                .instance(entry.key.clone()),
+        );
     }
     let module = match f.get("module") {
         None => {

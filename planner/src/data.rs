@@ -135,7 +135,7 @@ impl Node {
 }
 
 /// Reads a YAML document into a located tree. `file` names the source.
-pub fn from_yaml(file: &str, text: &str) -> Result<Node, Diagnostic> {
+pub fn from_yaml(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
     // YAML 1.2 core booleans only (`yes`, `on`, `y` stay strings), as CUE's
     // YAML decoder reads them.
     let mut options = serde_saphyr::Options::default();
@@ -151,7 +151,7 @@ pub fn from_yaml(file: &str, text: &str) -> Result<Node, Diagnostic> {
         if let Some(first) = msg.lines().next() {
             msg = first.to_string();
         }
-        Diagnostic::error(format!("invalid YAML: {msg}")).at_opt(loc.as_ref())
+        Box::new(Diagnostic::error(format!("invalid YAML: {msg}")).at_opt(loc.as_ref()))
     })?;
     Ok(located(file, raw))
 }
@@ -159,13 +159,15 @@ pub fn from_yaml(file: &str, text: &str) -> Result<Node, Diagnostic> {
 /// Reads a JSON document into a located tree. Syntax is checked by a strict
 /// JSON reader; positions come from the YAML reader (JSON is YAML), or are
 /// left out when it disagrees.
-pub fn from_json_text(file: &str, text: &str) -> Result<Node, Diagnostic> {
+pub fn from_json_text(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Diagnostic::error(format!("invalid JSON: {e}")).at(&Loc::new(
-            file,
-            e.line() as u32,
-            e.column() as u32,
-        ))
+        Box::new(
+            Diagnostic::error(format!("invalid JSON: {e}")).at(&Loc::new(
+                file,
+                e.line() as u32,
+                e.column() as u32,
+            )),
+        )
     })?;
     match from_yaml(file, text) {
         Ok(node) if node.to_json() == value => Ok(node),

@@ -64,16 +64,16 @@ pub fn prepare(name: &str, text: &str, base_dir: &str, diags: &mut Vec<Diagnosti
                 }
                 return p;
             }
-            p.attrs = inject::find(&file, name, text, diags);
+            p.attrs = inject::find(&file, name, diags);
             p.index = Some(SourceIndex::Cue(CueIndex::new(&file, name)));
         }
         Format::Yaml => match data::from_yaml(name, text) {
             Ok(n) => p.index = Some(SourceIndex::Data(n)),
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         },
         Format::Json => match data::from_json_text(name, text) {
             Ok(n) => p.index = Some(SourceIndex::Data(n)),
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         },
     }
     p

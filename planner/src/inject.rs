@@ -44,10 +44,9 @@ pub struct RuntimeAttr {
 
 /// The runtime attributes of a parsed source (errors for malformed
 /// `@timoni(runtime:...)` bodies go to `diags`).
-pub fn find(file: &File, name: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Vec<RuntimeAttr> {
+pub fn find(file: &File, name: &str, diags: &mut Vec<Diagnostic>) -> Vec<RuntimeAttr> {
     let mut w = Walker {
         name,
-        text,
         out: Vec::new(),
         diags,
     };
@@ -72,7 +71,7 @@ pub fn find_in_source(
         }
         return None;
     }
-    Some(find(&file, name, text, diags))
+    Some(find(&file, name, diags))
 }
 
 /// The runtime NAMEs a set of attributes reads, in order, without repeats.
@@ -102,10 +101,14 @@ pub fn inject(
             continue;
         };
         let (start, end) = a.value_range;
-        // A field nested in a value already replaced goes with it.
-        if start < pos {
+        // A field nested in a value already replaced goes with it; a range
+        // that is not a valid slice is skipped rather than trusted.
+        let Some(before) = text
+            .get(pos..start)
+            .filter(|_| end >= start && text.get(start..end).is_some())
+        else {
             continue;
-        }
+        };
         let Some(lit) = literal(a.ty, value) else {
             diags.push(
                 Diagnostic::error(format!(
@@ -119,11 +122,11 @@ pub fn inject(
             );
             continue;
         };
-        out.push_str(&text[pos..start]);
+        out.push_str(before);
         out.push_str(&lit);
         pos = end;
     }
-    out.push_str(&text[pos..]);
+    out.push_str(text.get(pos..).unwrap_or(""));
     out
 }
 
@@ -180,7 +183,6 @@ pub fn literal(ty: AttrType, value: &str) -> Option<String> {
 
 struct Walker<'a> {
     name: &'a str,
-    text: &'a str,
     out: Vec<RuntimeAttr>,
     diags: &'a mut Vec<Diagnostic>,
 }
@@ -329,7 +331,6 @@ impl Walker<'_> {
             value.span.start.offset as usize,
             value.span.end.offset as usize,
         );
-        debug_assert!(range.1 <= self.text.len());
         self.out.push(RuntimeAttr {
             ty,
             name: name.to_string(),

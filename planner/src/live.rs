@@ -77,7 +77,9 @@ fn secret_as_stored(obj: &Value) -> Value {
         return obj.clone();
     }
     let mut out = obj.clone();
-    let map = out.as_object_mut().expect("an object");
+    let Some(map) = out.as_object_mut() else {
+        return out;
+    };
     let mut data = map
         .get("data")
         .and_then(Value::as_object)

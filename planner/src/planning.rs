@@ -117,7 +117,7 @@ pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
     ) {
         Ok(s) => s,
         Err(d) => {
-            f.diags.push(d);
+            f.diags.push(*d);
             return f;
         }
     };
@@ -161,10 +161,10 @@ pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
             .chain(facts.iter().flat_map(|f| f.secret_values.iter()))
         {
             secrets.names.insert(name.clone());
-            if let Some(v) = values.get(name) {
-                if !v.is_empty() {
-                    secrets.values.insert(v.clone());
-                }
+            if let Some(v) = values.get(name)
+                && !v.is_empty()
+            {
+                secrets.values.insert(v.clone());
             }
         }
         let kube_version = facts
@@ -254,9 +254,26 @@ impl Front<'_> {
     }
 }
 
+/// How much work a plan took: what sharing saved is visible here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stats {
+    /// Distinct bundle evaluations.
+    pub bundle_evals: usize,
+    /// Modules read.
+    pub module_loads: usize,
+    /// Instance builds.
+    pub builds: usize,
+}
+
 /// Plans every selected cluster; returns the unmasked plan and each
 /// cluster's secrets (for masking).
 pub(crate) fn run(input: &PlannerInput) -> (PlanOutput, Vec<Secrets>) {
+    let (out, secrets, _) = run_with_stats(input);
+    (out, secrets)
+}
+
+/// [`run`], with the work counted.
+pub(crate) fn run_with_stats(input: &PlannerInput) -> (PlanOutput, Vec<Secrets>, Stats) {
     let f = front(input);
     let mut out = PlanOutput {
         plan_version: PLAN_VERSION,
@@ -292,7 +309,13 @@ pub(crate) fn run(input: &PlannerInput) -> (PlanOutput, Vec<Secrets>) {
         "bundle": out.bundle,
         "clusters": out.clusters.iter().map(|c| c.hash.clone()).collect::<Vec<_>>(),
     }));
-    (out, secrets)
+    let distinct: BTreeSet<*const BundleEval> = f.evals.iter().map(Rc::as_ptr).collect();
+    let stats = Stats {
+        bundle_evals: distinct.len(),
+        module_loads: modules.len(),
+        builds: builds.len(),
+    };
+    (out, secrets, stats)
 }
 
 /// Diagnostics that every cluster reported identically are reported once,
@@ -386,6 +409,28 @@ fn plan_cluster(
             .or_insert_with(|| Rc::new(build::load(&key_text, files)))
             .clone();
         let is_file = inst.module.url.starts_with("file://");
+        if !is_file {
+            let want_digest = inst.module.digest.as_deref();
+            let version_ok = inst.module.version == "latest" || inst.module.version == m.version;
+            let digest_ok = want_digest.is_none() || want_digest == m.digest.as_deref();
+            if !(version_ok && digest_ok) {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "module {}: the upstream version {} ({}) doesn't match the requested {}{}",
+                        inst.module.url,
+                        m.version,
+                        m.digest.as_deref().unwrap_or("no digest"),
+                        inst.module.version,
+                        want_digest.map(|d| format!("@{d}")).unwrap_or_default()
+                    ))
+                    .at_opt(inst.module.url_loc.as_ref())
+                    .cluster(name.clone())
+                    .instance(inst.name.clone()),
+                );
+                built.push((inst, pm, None));
+                continue;
+            }
+        }
         let module_version = if is_file {
             DEVEL_VERSION.to_string()
         } else {
@@ -566,15 +611,15 @@ fn plan_instance(
         inv.sort();
         ip.inventory = inv;
     }
-    if let (Some(live), true) = (live, ip.ok) {
-        if let Some(li) = live
+    if let (Some(live), true) = (live, ip.ok)
+        && let Some(li) = live
             .instances
             .iter()
             .find(|l| l.name == inst.name && l.namespace == inst.namespace)
-        {
-            if li.bundle.as_deref() != Some(bundle_name) {
-                let label = li.bundle.clone().unwrap_or_default();
-                diags.push(
+    {
+        if li.bundle.as_deref() != Some(bundle_name) {
+            let label = li.bundle.clone().unwrap_or_default();
+            diags.push(
                     Diagnostic::warning(format!(
                         "instance {}/{} on the cluster belongs to bundle {label:?}, not {bundle_name:?}; applying needs ownership to be overwritten",
                         inst.namespace, inst.name
@@ -582,13 +627,12 @@ fn plan_instance(
                     .cluster(cluster.clone())
                     .instance(inst.name.clone()),
                 );
-                ip.ownership_conflict = Some(label);
-            }
-            let planned: BTreeSet<String> = ip.inventory.iter().map(|e| e.id.clone()).collect();
-            let mut stored = li.inventory.clone();
-            stored.extend(li.pending.iter().flatten().cloned());
-            ip.deletes = live::deletes(&stored, &planned, live_index);
+            ip.ownership_conflict = Some(label);
         }
+        let planned: BTreeSet<String> = ip.inventory.iter().map(|e| e.id.clone()).collect();
+        let mut stored = li.inventory.clone();
+        stored.extend(li.pending.iter().flatten().cloned());
+        ip.deletes = live::deletes(&stored, &planned, live_index);
     }
     ip.hash = hash_json(&json!({
         "name": ip.name,
@@ -644,4 +688,75 @@ fn cluster_hash(c: &ClusterPlan) -> String {
         "kubeVersion": c.kube_version,
         "instances": c.instances.iter().map(|i| i.hash.clone()).collect::<Vec<_>>(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{BundleSource, FileContent, ModuleFiles, RuntimeSource};
+
+    const TIMONI: &str = "package main\nvalues: {msg: string, region: *\"local\" | string}\ntimoni: {\n\tinstance: {name: string @tag(name)\n\t\tns: string @tag(namespace)}\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: instance.name, data: values}]\n}\n";
+
+    fn input() -> PlannerInput {
+        let files = [
+            ("cue.mod/module.cue", "module: \"t.example/m\"\n"),
+            ("timoni.cue", TIMONI),
+            ("values.cue", "package main\nvalues: msg: \"hi\"\n"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), FileContent::Text(v.to_string())))
+        .collect();
+        let bundle = "_r: *\"local\" | string @timoni(runtime:string:REGION)\nbundle: {\n\tapiVersion: \"v1alpha1\"\n\tname: \"b\"\n\tinstances: {\n\t\ta: {module: url: \"file://m\", namespace: \"n\", values: region: _r}\n\t\tc: {module: url: \"file://m\", namespace: \"n\"}\n\t}\n}\n";
+        let runtime = "runtime: {\n\tapiVersion: \"v1alpha1\"\n\tname: \"r\"\n\tclusters: {\n\t\tx: {group: \"g\", kubeContext: \"x\"}\n\t\ty: {group: \"g\", kubeContext: \"y\"}\n\t\tz: {group: \"g\", kubeContext: \"z\"}\n\t}\n}\n";
+        let region = |r: &str| ClusterFacts {
+            runtime_values: [("REGION".to_string(), RuntimeValue::String(r.into()))].into(),
+            ..ClusterFacts::default()
+        };
+        PlannerInput {
+            input_version: 1,
+            bundles: vec![BundleSource {
+                name: "b.cue".into(),
+                text: bundle.into(),
+                base_dir: ".".into(),
+            }],
+            runtime: Some(RuntimeSource {
+                name: "r.cue".into(),
+                text: runtime.into(),
+            }),
+            modules: [(
+                "file://m".to_string(),
+                ModuleFiles {
+                    url: "file://m".into(),
+                    version: "0.0.0-devel".into(),
+                    digest: None,
+                    files,
+                },
+            )]
+            .into(),
+            clusters: [
+                ("x".to_string(), region("eu")),
+                ("y".to_string(), region("eu")),
+                ("z".to_string(), region("us")),
+            ]
+            .into(),
+            options: Default::default(),
+        }
+    }
+
+    #[test]
+    fn work_is_shared_across_clusters() {
+        let (out, _, stats) = run_with_stats(&input());
+        assert!(out.diagnostics.is_empty(), "{:#?}", out.diagnostics);
+        assert_eq!(out.clusters.len(), 3);
+        // The cluster name is injected (TIMONI_CLUSTER_NAME) but no
+        // attribute reads it: x and y see the same bundle text.
+        assert_eq!(stats.bundle_evals, 2);
+        assert_eq!(stats.module_loads, 1);
+        // `c` is the same on every cluster; `a` differs by region only.
+        assert_eq!(stats.builds, 3);
+        let data =
+            |i: usize| out.clusters[i].instances[0].steps[0].objects[0].object["data"].clone();
+        assert_eq!(data(0), serde_json::json!({"msg": "hi", "region": "eu"}));
+        assert_eq!(data(2), serde_json::json!({"msg": "hi", "region": "us"}));
+    }
 }

@@ -47,52 +47,52 @@ pub fn validate(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Runtime> {
     let before = errors(diags);
     let f = Fields::new(&rt.value, "runtime", diags)?;
     f.unknown(&["apiVersion", "name", "clusters", "values"], diags);
-    if let Some((v, loc)) = f.required_str("apiVersion", diags) {
-        if v != "v1alpha1" {
-            diags.push(
-                Diagnostic::error(format!(
-                    "runtime.apiVersion: unsupported apiVersion {v:?}, want \"v1alpha1\""
-                ))
-                .at_opt(loc.as_ref())
-                .path("runtime.apiVersion"),
-            );
-        }
+    if let Some((v, loc)) = f.required_str("apiVersion", diags)
+        && v != "v1alpha1"
+    {
+        diags.push(
+            Diagnostic::error(format!(
+                "runtime.apiVersion: unsupported apiVersion {v:?}, want \"v1alpha1\""
+            ))
+            .at_opt(loc.as_ref())
+            .path("runtime.apiVersion"),
+        );
     }
     let name = f.required_str("name", diags);
-    if let Some((n, loc)) = &name {
-        if let Err(e) = names::runtime_name(n) {
-            diags.push(
-                Diagnostic::error(format!("runtime.name: invalid name {n:?}: {e}"))
-                    .at_opt(loc.as_ref())
-                    .path("runtime.name"),
-            );
-        }
+    if let Some((n, loc)) = &name
+        && let Err(e) = names::runtime_name(n)
+    {
+        diags.push(
+            Diagnostic::error(format!("runtime.name: invalid name {n:?}: {e}"))
+                .at_opt(loc.as_ref())
+                .path("runtime.name"),
+        );
     }
     let mut clusters = Vec::new();
-    if let Some(c) = f.get("clusters") {
-        if let Some(entries) = as_map(&c.value, "runtime.clusters", diags) {
-            for e in entries {
-                let path = format!("runtime.clusters.{}", e.key);
-                if e.key.is_empty() {
-                    diags.push(
-                        Diagnostic::error("runtime.clusters: a cluster name is empty")
-                            .at_opt(e.key_loc.as_ref()),
-                    );
-                    continue;
-                }
-                let Some(cf) = Fields::new(&e.value, &path, diags) else {
-                    continue;
-                };
-                cf.unknown(&["group", "kubeContext"], diags);
-                let group = cf.required_str("group", diags);
-                let ctx = cf.required_str("kubeContext", diags);
-                if let (Some((group, _)), Some((ctx, _))) = (group, ctx) {
-                    clusters.push(Cluster {
-                        name: e.key.clone(),
-                        group,
-                        kube_context: Some(ctx),
-                    });
-                }
+    if let Some(c) = f.get("clusters")
+        && let Some(entries) = as_map(&c.value, "runtime.clusters", diags)
+    {
+        for e in entries {
+            let path = format!("runtime.clusters.{}", e.key);
+            if e.key.is_empty() {
+                diags.push(
+                    Diagnostic::error("runtime.clusters: a cluster name is empty")
+                        .at_opt(e.key_loc.as_ref()),
+                );
+                continue;
+            }
+            let Some(cf) = Fields::new(&e.value, &path, diags) else {
+                continue;
+            };
+            cf.unknown(&["group", "kubeContext"], diags);
+            let group = cf.required_str("group", diags);
+            let ctx = cf.required_str("kubeContext", diags);
+            if let (Some((group, _)), Some((ctx, _))) = (group, ctx) {
+                clusters.push(Cluster {
+                    name: e.key.clone(),
+                    group,
+                    kube_context: Some(ctx),
+                });
             }
         }
     }
@@ -157,6 +157,17 @@ fn query(node: &Node, path: &str, diags: &mut Vec<Diagnostic>) -> Option<Runtime
                 let ok_name = !entry.key.is_empty() && !entry.key.contains(':');
                 match (&entry.value.kind, ok_name) {
                     (Kind::String(expr), true) => {
+                        let (_, errors) =
+                            cue_syntax::parse_expr(cue_syntax::FileId(0), "for", expr);
+                        if let Some(e) = errors.first() {
+                            diags.push(
+                                Diagnostic::error(format!(
+                                    "{path}.for.{}: invalid CUE expression {expr:?}: {}",
+                                    entry.key, e.message
+                                ))
+                                .at_opt(entry.value.loc.as_ref()),
+                            );
+                        }
                         for_values.insert(entry.key.clone(), expr.clone());
                     }
                     (_, false) => diags.push(
@@ -225,7 +236,7 @@ pub fn select(
     group: &str,
     default_context: Option<&str>,
     runtime_loc: Option<&Loc>,
-) -> Result<Vec<Cluster>, Diagnostic> {
+) -> Result<Vec<Cluster>, Box<Diagnostic>> {
     let clusters = runtime.map(|r| r.clusters.as_slice()).unwrap_or(&[]);
     if clusters.is_empty() {
         return Ok(vec![Cluster {
@@ -241,10 +252,12 @@ pub fn select(
         .cloned()
         .collect();
     if selected.is_empty() {
-        return Err(Diagnostic::error(format!(
-            "no cluster found (runtime cluster {cluster:?}, group {group:?})"
-        ))
-        .at_opt(runtime_loc));
+        return Err(Box::new(
+            Diagnostic::error(format!(
+                "no cluster found (runtime cluster {cluster:?}, group {group:?})"
+            ))
+            .at_opt(runtime_loc),
+        ));
     }
     Ok(selected)
 }
@@ -309,6 +322,12 @@ runtime:
                 .contains("field not allowed: \"kubecontext\"")
         );
         assert_eq!(diags[0].line, Some(10));
+        let (_, diags) = rt(&RT.replace("obj.data.region", "obj.data.[region"));
+        assert!(
+            diags[0].message.contains("invalid CUE expression"),
+            "{diags:?}"
+        );
+        assert_eq!(diags[0].line, Some(17));
         let (_, diags) = rt(&RT.replace("k8s:v1:ConfigMap:infra:cluster-info", "v1:ConfigMap"));
         assert!(diags[0].message.contains("invalid query"), "{diags:?}");
         assert_eq!(diags[0].line, Some(15));

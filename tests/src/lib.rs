@@ -1,3 +1,4 @@
 //! Support for ferry's end-to-end tests: the local fleet of real API servers.
 
+pub mod conformance;
 pub mod fleet;
