@@ -1,33 +1,59 @@
 //! `ferry`: plan and apply bundles of Kubernetes applications across fleets.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
-mod cmd {
-    pub mod module;
-}
+mod cmd;
 
 /// Plan and apply Timoni bundles across fleets of Kubernetes clusters.
 #[derive(Parser)]
 #[command(name = "ferry", version, about)]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Compute and print what would be applied to every selected cluster.
+    Plan(cmd::plan::PlanArgs),
+    /// Plan, then apply every selected cluster.
+    Apply(Box<cmd::apply::ApplyArgs>),
+    /// Print the objects of every cluster and instance as YAML.
+    Build(cmd::build::BuildArgs),
+    /// Validate the bundle, runtime and modules without contacting clusters.
+    Vet(cmd::vet::VetArgs),
+    /// Delete the bundle's instances and everything they own.
+    Delete(cmd::delete::DeleteArgs),
+    /// Show instances, module versions and object readiness per cluster.
+    Status(cmd::status::StatusArgs),
     /// Push, pull and list modules in OCI registries.
     #[command(subcommand)]
     Mod(cmd::module::ModCommand),
 }
 
-fn main() -> anyhow::Result<()> {
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("FERRY_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Mod(command)) => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(cmd::module::run(command)),
-        None => Ok(()),
+    let result = match cli.command {
+        Command::Plan(a) => cmd::plan::run(a).await,
+        Command::Apply(a) => cmd::apply::run(*a).await,
+        Command::Build(a) => cmd::build::run(a).await,
+        Command::Vet(a) => cmd::vet::run(a).await,
+        Command::Delete(a) => cmd::delete::run(a).await,
+        Command::Status(a) => cmd::status::run(a).await,
+        Command::Mod(c) => cmd::module::run(c).await.map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
     }
 }
