@@ -1,13 +1,26 @@
 //! `ferry`: plan and apply bundles of Kubernetes applications across fleets.
 
-use clap::Parser;
+mod cmd;
+
+use clap::{Parser, Subcommand};
 
 /// Plan and apply Timoni bundles across fleets of Kubernetes clusters.
 #[derive(Parser)]
 #[command(name = "ferry", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the browser preview on loopback.
+    Preview(cmd::preview::PreviewArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Preview(args) => cmd::preview::run(args).await,
+    }
 }

@@ -1,1 +1,4 @@
-//! Support for ferry's end-to-end tests: the local fleet of real API servers.
+//! Support for ferry's end-to-end tests: the local fleet of real API servers
+//! and the real browser.
+
+pub mod browser;

@@ -1,0 +1,3 @@
+//! The `ferry` subcommands.
+
+pub mod preview;
