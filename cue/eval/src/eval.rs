@@ -1,0 +1,1943 @@
+//! The evaluator: a lazily evaluated graph of vertices.
+//!
+//! A vertex holds the conjuncts unified into it (expression + environment +
+//! closedness info) and, once expanded, its arcs in order and its scalar
+//! part. Expansion (`arcs`) adds every conjunct: struct literals create arcs
+//! with conjuncts of their own (not evaluated), references inline the
+//! conjuncts of the vertex they name, scalars unify into `base`.
+//! Comprehensions and dynamic labels run after the static declarations and
+//! are retried while they make progress; disjunctions are expanded last by
+//! re-expanding the vertex once per combination of choices.
+
+use crate::intern::Interner;
+use crate::ir::*;
+use crate::num::{Number, int_divmod};
+use crate::value::*;
+use cue_syntax::Span;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Maximum nesting of evaluation before reporting an error (guards the
+/// native and wasm stacks).
+pub const MAX_DEPTH: u32 = 300;
+/// Maximum live combinations of one disjunction expansion.
+pub const MAX_DISJUNCTS: usize = 4096;
+
+/// One frame of an environment.
+#[derive(Debug)]
+pub enum Frame {
+    /// A struct literal added to a vertex.
+    Struct(VId, Option<Rc<StructLit>>),
+    /// Comprehension/pattern bindings.
+    Bind(Vec<Val>),
+}
+
+/// A scope chain.
+#[derive(Debug)]
+pub struct EnvNode {
+    /// Enclosing frames.
+    pub parent: Env,
+    /// This frame.
+    pub frame: Frame,
+}
+
+/// An environment (None at the outermost level).
+pub type Env = Option<Rc<EnvNode>>;
+
+/// Closedness info of a conjunct.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CI {
+    /// 0: open; 1: closed at this level (`close()`); 2: recursively (definition).
+    pub closing: u8,
+    /// The requirement group this conjunct gives evidence to (0: none).
+    pub group: u32,
+    /// Added as an embedding.
+    pub embed: bool,
+}
+
+/// What a conjunct holds.
+#[derive(Clone, Debug)]
+pub enum CExpr {
+    /// An expression in an environment.
+    Expr(RExpr, Env),
+    /// An evaluated value.
+    Val(Val, Span),
+}
+
+/// A conjunct.
+#[derive(Clone, Debug)]
+pub struct Conj {
+    /// Its content.
+    pub x: CExpr,
+    /// Closedness.
+    pub ci: CI,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum St {
+    New,
+    Adding,
+    Arcs,
+    Done,
+}
+
+/// A closedness requirement: fields of the vertex must be evidenced here.
+#[derive(Clone, Debug, Default)]
+struct Req {
+    key: u32,
+    active: bool,
+    open: bool,
+    allowed: Vec<Label>,
+    patterns: Vec<Val>,
+}
+
+#[derive(Clone, Debug)]
+enum Pending {
+    Comp(Rc<Comprehension>, Env, CI),
+    Dyn(RExpr, ArcType, RExpr, Env, CI),
+    ListComp(Rc<Comprehension>, Env, CI, u32),
+}
+
+#[derive(Clone, Debug)]
+enum DisjSrc {
+    Exprs(Vec<(RExpr, bool)>, Env, CI),
+    Vals(Rc<Vec<(Val, bool)>>, CI, Span),
+}
+
+/// A node of the value graph.
+#[derive(Clone, Debug)]
+pub struct Vertex {
+    /// Parent vertex.
+    pub parent: Option<VId>,
+    /// Label in the parent.
+    pub label: Label,
+    /// Regular, optional or required.
+    pub arc: ArcType,
+    /// Conjuncts.
+    pub conjs: Vec<Conj>,
+    st: St,
+    /// Child arcs in order.
+    pub arcs: Vec<VId>,
+    /// Scalar part.
+    pub base: Val,
+    base_spans: Vec<Span>,
+    /// Saw a struct literal.
+    pub is_struct: bool,
+    /// Saw a list literal.
+    pub is_list: bool,
+    list_lens: Vec<(u32, bool)>,
+    list_types: Vec<(u32, Conj)>,
+    patterns: Vec<(Val, Conj)>,
+    reqs: Vec<Req>,
+    pending: Vec<Pending>,
+    disjs: Vec<DisjSrc>,
+    choices: Option<Rc<Vec<usize>>>,
+    choice_pos: usize,
+    /// Default-mark status of the choices made (for disjunct candidates).
+    choice_default: bool,
+    /// Errors found while expanding.
+    pub err: Option<Rc<Err>>,
+    /// Replaced by another vertex (a single surviving disjunct).
+    pub forward: Option<VId>,
+    /// Surviving disjuncts and their default marks.
+    pub disj: Option<Vec<(VId, bool)>>,
+    /// The disjunction had default marks.
+    pub disj_has_default: bool,
+    inlined: Vec<VId>,
+    /// A reference cycle was seen.
+    pub self_cycle: bool,
+    /// Closed by `close()`.
+    closed_call: bool,
+    /// Index of the first conjunct position in the first file (for order).
+    pub decl_span: Option<Span>,
+}
+
+impl Vertex {
+    fn new(parent: Option<VId>, label: Label, arc: ArcType) -> Self {
+        Vertex {
+            parent,
+            label,
+            arc,
+            conjs: Vec::new(),
+            st: St::New,
+            arcs: Vec::new(),
+            base: Val::Top,
+            base_spans: Vec::new(),
+            is_struct: false,
+            is_list: false,
+            list_lens: Vec::new(),
+            list_types: Vec::new(),
+            patterns: Vec::new(),
+            reqs: Vec::new(),
+            pending: Vec::new(),
+            disjs: Vec::new(),
+            choices: None,
+            choice_pos: 0,
+            choice_default: true,
+            err: None,
+            forward: None,
+            disj: None,
+            disj_has_default: false,
+            inlined: Vec::new(),
+            self_cycle: false,
+            closed_call: false,
+            decl_span: None,
+        }
+    }
+}
+
+/// The evaluation engine: the vertex arena and label interner.
+#[derive(Default)]
+pub struct Engine {
+    /// Label interner.
+    pub interner: Interner,
+    /// All vertices.
+    pub verts: Vec<Vertex>,
+    depth: u32,
+    next_group: u32,
+    child_groups: HashMap<(u32, Label), u32>,
+    /// Label sym for temporaries.
+    temp_sym: Option<Sym>,
+}
+
+fn env_frame(env: &Env, up: u32) -> Option<&Rc<EnvNode>> {
+    let mut e = env.as_ref()?;
+    for _ in 0..up {
+        e = e.parent.as_ref()?;
+    }
+    Some(e)
+}
+
+fn incomplete(msg: impl Into<String>, span: Span) -> Val {
+    Err::new(ErrorKind::Incomplete, msg, vec![span])
+}
+
+fn eval_err(msg: impl Into<String>, span: Span) -> Val {
+    Err::new(ErrorKind::Eval, msg, vec![span])
+}
+
+impl Engine {
+    /// A new engine.
+    pub fn new() -> Self {
+        Engine {
+            next_group: 1,
+            ..Default::default()
+        }
+    }
+
+    /// Allocates a vertex.
+    pub fn alloc(&mut self, parent: Option<VId>, label: Label, arc: ArcType) -> VId {
+        self.verts.push(Vertex::new(parent, label, arc));
+        (self.verts.len() - 1) as VId
+    }
+
+    /// A temporary vertex holding conjuncts.
+    pub fn temp(&mut self, parent: Option<VId>, conjs: Vec<Conj>) -> VId {
+        let sym = *self.temp_sym.get_or_insert_with(|| self.interner.intern("<temp>"));
+        let id = self.alloc(parent, Label::Hidden(sym), ArcType::Regular);
+        self.verts[id as usize].conjs = conjs;
+        id
+    }
+
+    fn v(&self, id: VId) -> &Vertex {
+        &self.verts[id as usize]
+    }
+
+    fn vm(&mut self, id: VId) -> &mut Vertex {
+        &mut self.verts[id as usize]
+    }
+
+    /// Follows forwards.
+    pub fn resolve(&self, mut id: VId) -> VId {
+        while let Some(f) = self.v(id).forward {
+            id = f;
+        }
+        id
+    }
+
+    fn new_group(&mut self) -> u32 {
+        self.next_group += 1;
+        self.next_group
+    }
+
+    fn child_group(&mut self, g: u32, l: Label) -> u32 {
+        if let Some(&k) = self.child_groups.get(&(g, l)) {
+            return k;
+        }
+        let k = self.new_group();
+        self.child_groups.insert((g, l), k);
+        k
+    }
+
+    fn req(&mut self, v: VId, key: u32) -> &mut Req {
+        let vx = self.vm(v);
+        if let Some(i) = vx.reqs.iter().position(|r| r.key == key) {
+            return &mut vx.reqs[i];
+        }
+        vx.reqs.push(Req {
+            key,
+            ..Default::default()
+        });
+        vx.reqs.last_mut().expect("just pushed")
+    }
+
+    /// The path of a vertex, `a.b.0.c`.
+    pub fn path(&self, mut id: VId) -> String {
+        let mut parts = Vec::new();
+        loop {
+            let v = self.v(id);
+            let Some(p) = v.parent else { break };
+            parts.push(self.label_text(v.label));
+            id = p;
+        }
+        parts.reverse();
+        parts.join(".")
+    }
+
+    /// A label as written in a path.
+    pub fn label_text(&self, l: Label) -> String {
+        match l {
+            Label::Field(s) => {
+                let n = self.interner.name(s);
+                if is_ident(n) { n.to_string() } else { cue_syntax::literal::quote_string(n) }
+            }
+            Label::Def(s) | Label::Hidden(s) => self.interner.name(s).to_string(),
+            Label::Index(i) => i.to_string(),
+        }
+    }
+
+    fn is_ancestor(&self, a: VId, mut b: VId) -> bool {
+        loop {
+            let Some(p) = self.v(b).parent else { return false };
+            if p == a {
+                return true;
+            }
+            b = p;
+        }
+    }
+
+    fn in_def(&self, mut id: VId) -> bool {
+        loop {
+            let v = self.v(id);
+            if matches!(v.label, Label::Def(_)) || v.closed_call {
+                return true;
+            }
+            match v.parent {
+                Some(p) => id = p,
+                None => return false,
+            }
+        }
+    }
+
+    /// Finds or creates an arc.
+    pub fn arc(&mut self, v: VId, label: Label, arc: ArcType) -> VId {
+        if let Some(&a) = self.v(v).arcs.iter().find(|&&a| self.v(a).label == label) {
+            let cur = self.v(a).arc;
+            let new = match (cur, arc) {
+                (ArcType::Regular, _) | (_, ArcType::Regular) => ArcType::Regular,
+                (ArcType::Required, _) | (_, ArcType::Required) => ArcType::Required,
+                _ => ArcType::Optional,
+            };
+            self.vm(a).arc = new;
+            return a;
+        }
+        let a = self.alloc(Some(v), label, arc);
+        self.vm(v).arcs.push(a);
+        a
+    }
+
+    /// Adds a conjunct to a vertex, re-opening it when already expanded.
+    pub fn push_conj(&mut self, v: VId, c: Conj) {
+        let st = self.v(v).st;
+        if st >= St::Arcs {
+            self.reset(v);
+        }
+        self.vm(v).conjs.push(c);
+    }
+
+    fn reset(&mut self, v: VId) {
+        let old = self.v(v).clone();
+        let mut n = Vertex::new(old.parent, old.label, old.arc);
+        n.conjs = old.conjs;
+        n.choices = old.choices;
+        n.closed_call = old.closed_call;
+        *self.vm(v) = n;
+    }
+
+    // ---- expansion -------------------------------------------------------
+
+    /// Expands a vertex: its arcs and scalar part become known (children
+    /// are not evaluated). Re-entrant calls while expanding return at once.
+    pub fn arcs(&mut self, v: VId) -> VId {
+        let v = self.resolve(v);
+        if self.v(v).st != St::New {
+            return v;
+        }
+        if self.depth > MAX_DEPTH {
+            self.set_err(v, Err::new(ErrorKind::Eval, "evaluation too deep (nesting limit reached)", vec![]));
+            self.vm(v).st = St::Done;
+            return v;
+        }
+        self.depth += 1;
+        self.vm(v).st = St::Adding;
+        let mut i = 0;
+        while i < self.v(v).conjs.len() {
+            let c = self.v(v).conjs[i].clone();
+            self.add(v, c);
+            i += 1;
+        }
+        self.run_pending(v);
+        self.apply_list_types(v);
+        let disjs = std::mem::take(&mut self.vm(v).disjs);
+        self.vm(v).st = St::Arcs;
+        if !disjs.is_empty() {
+            self.expand_disjunctions(v, disjs);
+        }
+        self.apply_patterns(v);
+        self.depth -= 1;
+        self.resolve(v)
+    }
+
+    fn set_err(&mut self, v: VId, e: Val) {
+        if let Val::Bottom(e) = e {
+            let vx = self.vm(v);
+            if vx.err.is_none() {
+                vx.err = Some(e);
+            }
+        }
+    }
+
+    fn add_base(&mut self, v: VId, val: Val, span: Span) {
+        if let Val::Bottom(e) = &val {
+            if e.kind == ErrorKind::Incomplete {
+                // Keep the reason, but an incomplete conjunct does not
+                // override a conflict.
+            }
+        }
+        let mut spans = self.v(v).base_spans.clone();
+        spans.push(span);
+        let cur = self.v(v).base.clone();
+        let u = unify(&cur, &val, &spans);
+        let vx = self.vm(v);
+        vx.base = u;
+        vx.base_spans = spans;
+    }
+
+    fn add(&mut self, v: VId, c: Conj) {
+        let (e, env) = match c.x {
+            CExpr::Val(val, span) => return self.add_val(v, val, c.ci, span),
+            CExpr::Expr(e, env) => (e, env),
+        };
+        if self.v(v).decl_span.is_none() {
+            self.vm(v).decl_span = Some(e.span);
+        }
+        match &e.kind {
+            ExprKind::Struct(lit) => self.add_struct(v, lit.clone(), env, c.ci, e.span),
+            ExprKind::List(lit) => self.add_list(v, lit.clone(), env, c.ci),
+            ExprKind::Unify(parts) => {
+                for p in parts {
+                    self.add(
+                        v,
+                        Conj {
+                            x: CExpr::Expr(p.clone(), env.clone()),
+                            ci: c.ci,
+                        },
+                    );
+                }
+            }
+            ExprKind::Disj(alts) => self.add_disj(v, DisjSrc::Exprs(alts.clone(), env, c.ci)),
+            ExprKind::Top => {}
+            _ => {
+                let val = self.eval_ref(&e, &env);
+                self.add_val(v, val, c.ci, e.span);
+            }
+        }
+    }
+
+    fn add_disj(&mut self, v: VId, d: DisjSrc) {
+        let vx = self.v(v);
+        if let Some(ch) = vx.choices.clone() {
+            let pos = vx.choice_pos;
+            if pos < ch.len() {
+                self.vm(v).choice_pos += 1;
+                let pick = ch[pos];
+                match d {
+                    DisjSrc::Exprs(alts, env, ci) => {
+                        let (e, _) = alts[pick].clone();
+                        self.add(
+                            v,
+                            Conj {
+                                x: CExpr::Expr(e, env),
+                                ci,
+                            },
+                        );
+                    }
+                    DisjSrc::Vals(alts, ci, span) => {
+                        let (val, _) = alts[pick].clone();
+                        self.add_val(v, val, ci, span);
+                    }
+                }
+                return;
+            }
+        }
+        self.vm(v).disjs.push(d);
+    }
+
+    fn add_val(&mut self, v: VId, val: Val, ci: CI, span: Span) {
+        match val {
+            Val::Vertex(w) => self.inline(v, w, ci, span),
+            Val::Disj(alts) => self.add_disj(v, DisjSrc::Vals(alts, ci, span)),
+            Val::Bottom(ref e) if e.kind == ErrorKind::Cycle => {
+                self.vm(v).self_cycle = true;
+            }
+            other => self.add_base(v, other, span),
+        }
+    }
+
+    fn inline(&mut self, v: VId, w: VId, ci: CI, span: Span) {
+        let w = self.resolve(w);
+        if w == v {
+            self.vm(v).self_cycle = true;
+            return;
+        }
+        if self.is_ancestor(w, v) {
+            let path = self.path(w);
+            self.set_err(
+                v,
+                Err::new(
+                    ErrorKind::StructuralCycle,
+                    format!("structural cycle (reference to {path})"),
+                    vec![span],
+                ),
+            );
+            return;
+        }
+        if self.v(v).inlined.contains(&w) {
+            return;
+        }
+        self.vm(v).inlined.push(w);
+        // Make sure the conjuncts of `w` are complete: its parent expanded.
+        if let Some(p) = self.v(w).parent {
+            self.arcs(p);
+        }
+        let w = self.resolve(w);
+        let def = self.in_def(w);
+        let closing = if self.v(w).closed_call && !matches!(self.v(w).label, Label::Def(_)) {
+            1
+        } else {
+            2
+        };
+        let new_ci = if def {
+            if ci.embed && ci.group != 0 {
+                self.req(v, ci.group).active = true;
+                CI {
+                    closing,
+                    group: ci.group,
+                    embed: false,
+                }
+            } else {
+                CI {
+                    closing,
+                    group: self.new_group(),
+                    embed: false,
+                }
+            }
+        } else {
+            ci
+        };
+        let conjs = self.v(w).conjs.clone();
+        if conjs.is_empty() {
+            // A vertex built from values (JSON data) has arcs but no conjuncts.
+            self.copy_arcs(v, w, new_ci);
+            return;
+        }
+        for c in conjs {
+            let ci2 = if def { new_ci } else { merge_ci(ci, c.ci) };
+            self.add(v, Conj { x: c.x, ci: ci2 });
+        }
+    }
+
+    fn copy_arcs(&mut self, v: VId, w: VId, ci: CI) {
+        let wv = self.v(w).clone();
+        if wv.is_struct {
+            self.vm(v).is_struct = true;
+        }
+        if wv.is_list {
+            self.vm(v).is_list = true;
+            let n = wv.arcs.len() as u32;
+            self.vm(v).list_lens.push((n, false));
+        }
+        self.add_base(v, wv.base.clone(), Span::default());
+        for a in wv.arcs {
+            let av = self.v(a);
+            let (label, arc) = (av.label, av.arc);
+            let na = self.arc(v, label, arc);
+            self.push_conj(
+                na,
+                Conj {
+                    x: CExpr::Val(Val::Vertex(a), Span::default()),
+                    ci: CI {
+                        closing: ci.closing,
+                        group: 0,
+                        embed: false,
+                    },
+                },
+            );
+        }
+    }
+
+    fn add_struct(&mut self, v: VId, lit: Rc<StructLit>, env: Env, ci: CI, _span: Span) {
+        self.vm(v).is_struct = true;
+        let env2: Env = Some(Rc::new(EnvNode {
+            parent: env,
+            frame: Frame::Struct(v, Some(lit.clone())),
+        }));
+        let has_embed = lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)));
+        let g = if ci.closing > 0 {
+            let g = if ci.group != 0 { ci.group } else { self.new_group() };
+            self.req(v, g).active = true;
+            g
+        } else if ci.group != 0 && ci.embed {
+            ci.group
+        } else if has_embed {
+            self.new_group()
+        } else {
+            0
+        };
+        for d in lit.decls.iter() {
+            match d {
+                Decl::Field { label, arc, value, .. } => {
+                    if g != 0 {
+                        let r = self.req(v, g);
+                        if !r.allowed.contains(label) {
+                            r.allowed.push(*label);
+                        }
+                    }
+                    let a = self.arc(v, *label, *arc);
+                    let child_ci = self.child_ci(ci, g, *label);
+                    self.push_conj(
+                        a,
+                        Conj {
+                            x: CExpr::Expr(value.clone(), env2.clone()),
+                            ci: child_ci,
+                        },
+                    );
+                }
+                Decl::DynField { label, arc, value } => self.vm(v).pending.push(Pending::Dyn(
+                    label.clone(),
+                    *arc,
+                    value.clone(),
+                    env2.clone(),
+                    CI { group: g, ..ci },
+                )),
+                Decl::Embed(e) => self.add(
+                    v,
+                    Conj {
+                        x: CExpr::Expr(e.clone(), env2.clone()),
+                        ci: CI {
+                            closing: ci.closing,
+                            group: g,
+                            embed: true,
+                        },
+                    },
+                ),
+                Decl::Pattern { pat, value } => {
+                    let pv = self.eval(pat, &env2);
+                    if g != 0 {
+                        self.req(v, g).patterns.push(pv.clone());
+                    }
+                    let child_ci = self.child_ci(ci, g, Label::Index(u32::MAX));
+                    self.vm(v).patterns.push((
+                        pv,
+                        Conj {
+                            x: CExpr::Expr(value.clone(), env2.clone()),
+                            ci: child_ci,
+                        },
+                    ));
+                }
+                Decl::Ellipsis(_) => {
+                    if g != 0 {
+                        self.req(v, g).open = true;
+                    }
+                }
+                Decl::Comprehension(c) => {
+                    self.vm(v)
+                        .pending
+                        .push(Pending::Comp(c.clone(), env2.clone(), CI { group: g, embed: true, ..ci }))
+                }
+            }
+        }
+    }
+
+    fn child_ci(&mut self, ci: CI, g: u32, label: Label) -> CI {
+        if matches!(label, Label::Def(_)) && ci.closing < 2 {
+            return CI {
+                closing: 2,
+                group: self.child_group(0, label),
+                embed: false,
+            };
+        }
+        if ci.closing == 2 {
+            CI {
+                closing: 2,
+                group: self.child_group(g, label),
+                embed: false,
+            }
+        } else {
+            CI::default()
+        }
+    }
+
+    fn add_list(&mut self, v: VId, lit: Rc<ListLit>, env: Env, ci: CI) {
+        self.vm(v).is_list = true;
+        let mut i = 0u32;
+        let mut has_comp = false;
+        for el in &lit.elems {
+            match el {
+                ListElem::Expr(e) => {
+                    let a = self.arc(v, Label::Index(i), ArcType::Regular);
+                    let cci = self.child_ci(ci, 0, Label::Index(0));
+                    self.push_conj(
+                        a,
+                        Conj {
+                            x: CExpr::Expr(e.clone(), env.clone()),
+                            ci: cci,
+                        },
+                    );
+                    i += 1;
+                }
+                ListElem::Comp(c) => {
+                    has_comp = true;
+                    // Comprehensions yield at the end of the static part.
+                    let n = self.run_list_comp(v, c.clone(), env.clone(), ci, i);
+                    match n {
+                        Ok(k) => i += k,
+                        Err(e) => self.set_err(v, e),
+                    }
+                }
+            }
+        }
+        let _ = has_comp;
+        let open = lit.ellipsis.is_some();
+        self.vm(v).list_lens.push((i, open));
+        if let Some(Some(t)) = &lit.ellipsis {
+            let cci = self.child_ci(ci, 0, Label::Index(0));
+            self.vm(v).list_types.push((
+                i,
+                Conj {
+                    x: CExpr::Expr(t.clone(), env.clone()),
+                    ci: cci,
+                },
+            ));
+        }
+    }
+
+    fn apply_list_types(&mut self, v: VId) {
+        let types = self.v(v).list_types.clone();
+        if types.is_empty() {
+            return;
+        }
+        let arcs = self.v(v).arcs.clone();
+        for a in arcs {
+            if let Label::Index(i) = self.v(a).label {
+                for (from, c) in &types {
+                    if i >= *from {
+                        self.push_conj(a, c.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply_patterns(&mut self, v: VId) {
+        let v = self.resolve(v);
+        let pats = self.v(v).patterns.clone();
+        if pats.is_empty() {
+            return;
+        }
+        let arcs = self.v(v).arcs.clone();
+        for a in arcs {
+            let label = self.v(a).label;
+            let Label::Field(sym) = label else { continue };
+            let name: Rc<str> = self.interner.name(sym).into();
+            for (p, c) in &pats {
+                if self.label_matches(p, &name) {
+                    let CExpr::Expr(e, env) = &c.x else { continue };
+                    let env2: Env = Some(Rc::new(EnvNode {
+                        parent: env.clone(),
+                        frame: Frame::Bind(vec![Val::Str(name.clone())]),
+                    }));
+                    self.push_conj(
+                        a,
+                        Conj {
+                            x: CExpr::Expr(e.clone(), env2),
+                            ci: c.ci,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn label_matches(&mut self, p: &Val, name: &Rc<str>) -> bool {
+        let s = Val::Str(name.clone());
+        match p {
+            Val::Vertex(_) => false,
+            _ => !unify(p, &s, &[]).is_bottom(),
+        }
+    }
+
+    // ---- comprehensions --------------------------------------------------
+
+    fn run_pending(&mut self, v: VId) {
+        loop {
+            let pend = std::mem::take(&mut self.vm(v).pending);
+            if pend.is_empty() {
+                return;
+            }
+            let n = pend.len();
+            let mut stuck = Vec::new();
+            let mut errs = Vec::new();
+            for p in pend {
+                match self.run_one(v, &p) {
+                    Ok(()) => {}
+                    Err(e) => {
+                        if let Val::Bottom(er) = &e {
+                            if er.kind == ErrorKind::Incomplete {
+                                stuck.push(p);
+                                errs.push(e);
+                                continue;
+                            }
+                        }
+                        self.set_err(v, e);
+                    }
+                }
+            }
+            let more = std::mem::take(&mut self.vm(v).pending);
+            if stuck.is_empty() && more.is_empty() {
+                return;
+            }
+            if stuck.len() == n && more.is_empty() {
+                // No progress: report why.
+                for e in errs {
+                    self.set_err(v, e);
+                }
+                return;
+            }
+            stuck.extend(more);
+            self.vm(v).pending = stuck;
+        }
+    }
+
+    fn run_one(&mut self, v: VId, p: &Pending) -> Result<(), Val> {
+        match p {
+            Pending::Dyn(le, arc, value, env, ci) => {
+                let l = self.eval(le, env);
+                let name = match l {
+                    Val::Str(s) => s,
+                    Val::Bottom(_) => return Err(l),
+                    other if !other.is_concrete_scalar() => {
+                        return Err(incomplete("label not concrete", le.span));
+                    }
+                    other => {
+                        return Err(eval_err(
+                            format!("invalid label type {}", kind_name(other.kind())),
+                            le.span,
+                        ));
+                    }
+                };
+                let label = Label::Field(self.interner.intern(&name));
+                if ci.group != 0 {
+                    let r = self.req(v, ci.group);
+                    r.allowed.push(label);
+                }
+                let a = self.arc(v, label, *arc);
+                let cci = self.child_ci(*ci, ci.group, label);
+                self.push_conj(
+                    a,
+                    Conj {
+                        x: CExpr::Expr(value.clone(), env.clone()),
+                        ci: cci,
+                    },
+                );
+                Ok(())
+            }
+            Pending::Comp(c, env, ci) => {
+                let mut out = Vec::new();
+                self.comp_iter(c, 0, env.clone(), &mut out)?;
+                for env2 in out {
+                    self.add(
+                        v,
+                        Conj {
+                            x: CExpr::Expr(c.body.clone(), env2),
+                            ci: *ci,
+                        },
+                    );
+                }
+                Ok(())
+            }
+            Pending::ListComp(..) => Ok(()),
+        }
+    }
+
+    fn run_list_comp(&mut self, v: VId, c: Rc<Comprehension>, env: Env, ci: CI, start: u32) -> Result<u32, Val> {
+        let mut out = Vec::new();
+        self.comp_iter(&c, 0, env, &mut out)?;
+        let mut i = start;
+        for env2 in out {
+            let a = self.arc(v, Label::Index(i), ArcType::Regular);
+            let cci = self.child_ci(ci, 0, Label::Index(0));
+            self.push_conj(
+                a,
+                Conj {
+                    x: CExpr::Expr(c.body.clone(), env2),
+                    ci: cci,
+                },
+            );
+            i += 1;
+        }
+        Ok(i - start)
+    }
+
+    /// Runs the clauses from `idx`, collecting one environment per yield.
+    fn comp_iter(&mut self, c: &Comprehension, idx: usize, env: Env, out: &mut Vec<Env>) -> Result<(), Val> {
+        let Some(cl) = c.clauses.get(idx) else {
+            out.push(env);
+            return Ok(());
+        };
+        match cl {
+            Clause::If(cond) => match self.eval(cond, &env) {
+                Val::Bool(true) => self.comp_iter(c, idx + 1, env, out),
+                Val::Bool(false) => Ok(()),
+                Val::Bottom(e) => Err(Val::Bottom(e)),
+                other if !other.is_concrete_scalar() => Err(incomplete(
+                    format!("incomplete condition {}", scalar_text(&other)),
+                    cond.span,
+                )),
+                other => Err(eval_err(
+                    format!("cannot use {} as type bool", scalar_text(&other)),
+                    cond.span,
+                )),
+            },
+            Clause::Let(e) => {
+                let val = self.eval_ref(e, &env);
+                let env2 = Some(Rc::new(EnvNode {
+                    parent: env,
+                    frame: Frame::Bind(vec![val]),
+                }));
+                self.comp_iter(c, idx + 1, env2, out)
+            }
+            Clause::For(src) => {
+                let sv = self.eval(src, &env);
+                let w = match sv {
+                    Val::Vertex(w) => w,
+                    Val::Bottom(_) => return Err(sv),
+                    other if !other.is_concrete_scalar() => {
+                        return Err(incomplete(
+                            format!("cannot range over {} (incomplete)", scalar_text(&other)),
+                            src.span,
+                        ));
+                    }
+                    other => {
+                        return Err(eval_err(
+                            format!("cannot range over {} (found {})", scalar_text(&other), kind_name(other.kind())),
+                            src.span,
+                        ));
+                    }
+                };
+                let w = self.arcs(w);
+                let arcs = self.v(w).arcs.clone();
+                for a in arcs {
+                    let av = self.v(a);
+                    if av.arc != ArcType::Regular || !av.label.is_regular() {
+                        continue;
+                    }
+                    let key = match av.label {
+                        Label::Index(i) => Val::Num(Number::Int(i.into())),
+                        Label::Field(s) => Val::Str(self.interner.name(s).into()),
+                        _ => continue,
+                    };
+                    let env2 = Some(Rc::new(EnvNode {
+                        parent: env.clone(),
+                        frame: Frame::Bind(vec![key, Val::Vertex(a)]),
+                    }));
+                    self.comp_iter(c, idx + 1, env2, out)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    // ---- disjunctions ----------------------------------------------------
+
+    fn expand_disjunctions(&mut self, v: VId, disjs: Vec<DisjSrc>) {
+        let sizes: Vec<usize> = disjs
+            .iter()
+            .map(|d| match d {
+                DisjSrc::Exprs(a, ..) => a.len(),
+                DisjSrc::Vals(a, ..) => a.len(),
+            })
+            .collect();
+        let marks: Vec<Vec<bool>> = disjs
+            .iter()
+            .map(|d| match d {
+                DisjSrc::Exprs(a, ..) => a.iter().map(|x| x.1).collect(),
+                DisjSrc::Vals(a, ..) => a.iter().map(|x| x.1).collect(),
+            })
+            .collect();
+        let total: usize = sizes.iter().try_fold(1usize, |acc, s| acc.checked_mul(*s)).unwrap_or(usize::MAX);
+        if total > MAX_DISJUNCTS {
+            self.set_err(
+                v,
+                Err::new(
+                    ErrorKind::Eval,
+                    format!("too many disjunct combinations ({total} > {MAX_DISJUNCTS})"),
+                    vec![],
+                ),
+            );
+            return;
+        }
+        let has_marks = marks.iter().any(|m| m.iter().any(|x| *x));
+        let base_choices: Vec<usize> = self.v(v).choices.as_deref().cloned().unwrap_or_default();
+        let mut survivors: Vec<(VId, bool)> = Vec::new();
+        let mut last_err: Option<Val> = None;
+        let mut combo = vec![0usize; sizes.len()];
+        if sizes.contains(&0) {
+            return;
+        }
+        let (parent, label, arc) = {
+            let x = self.v(v);
+            (x.parent, x.label, x.arc)
+        };
+        loop {
+            let mut ch = base_choices.clone();
+            ch.extend(combo.iter().copied());
+            // A combination is default when every disjunction with marks
+            // contributes a marked alternative.
+            let mut def = true;
+            for (i, &c) in combo.iter().enumerate() {
+                if marks[i].iter().any(|m| *m) && !marks[i][c] {
+                    def = false;
+                }
+            }
+            let y = self.alloc(parent, label, arc);
+            {
+                let conjs = self.v(v).conjs.clone();
+                let closed_call = self.v(v).closed_call;
+                let yv = self.vm(y);
+                yv.conjs = conjs;
+                yv.choices = Some(Rc::new(ch));
+                yv.closed_call = closed_call;
+            }
+            let y = self.arcs(y);
+            match self.first_error(y, true) {
+                Some(e) => last_err = Some(Val::Bottom(e)),
+                None => {
+                    let yv = self.v(y);
+                    if let Some(sub) = yv.disj.clone() {
+                        let sub_marks = yv.disj_has_default;
+                        for (z, m) in sub {
+                            let d = def && (!sub_marks || m);
+                            self.push_survivor(&mut survivors, z, d);
+                        }
+                    } else {
+                        self.push_survivor(&mut survivors, y, def);
+                    }
+                }
+            }
+            // Next combination.
+            let mut i = combo.len();
+            loop {
+                if i == 0 {
+                    break;
+                }
+                i -= 1;
+                combo[i] += 1;
+                if combo[i] < sizes[i] {
+                    break;
+                }
+                combo[i] = 0;
+                if i == 0 {
+                    i = usize::MAX;
+                    break;
+                }
+            }
+            if i == usize::MAX || combo.iter().all(|&c| c == 0) {
+                break;
+            }
+        }
+        let has_default = has_marks && survivors.iter().any(|s| s.1);
+        match survivors.len() {
+            0 => {
+                let e = match last_err {
+                    Some(Val::Bottom(e)) => {
+                        let mut e2 = (*e).clone();
+                        if !e2.msg.starts_with("empty disjunction") && sizes.iter().product::<usize>() > 1 {
+                            e2.msg = format!("empty disjunction: {}", e2.msg);
+                        }
+                        Val::Bottom(Rc::new(e2))
+                    }
+                    _ => Err::new(ErrorKind::Eval, "empty disjunction", vec![]),
+                };
+                self.set_err(v, e);
+                self.vm(v).st = St::Done;
+            }
+            1 => {
+                let y = survivors[0].0;
+                self.vm(v).forward = Some(y);
+            }
+            _ => {
+                let vx = self.vm(v);
+                vx.disj = Some(survivors);
+                vx.disj_has_default = has_default;
+                vx.st = St::Done;
+            }
+        }
+    }
+
+    fn push_survivor(&mut self, out: &mut Vec<(VId, bool)>, y: VId, def: bool) {
+        for s in out.iter_mut() {
+            if self.equal_vertices(s.0, y) {
+                s.1 |= def;
+                return;
+            }
+        }
+        out.push((y, def));
+    }
+
+    /// Structural equality (via the CUE text of both).
+    pub fn equal_vertices(&mut self, a: VId, b: VId) -> bool {
+        let ta = crate::export::to_cue_text(self, a, false);
+        let tb = crate::export::to_cue_text(self, b, false);
+        ta == tb
+    }
+
+    /// The first non-incomplete error in a vertex or its regular
+    /// descendants (evaluating them). With `fatal_only`, incomplete
+    /// errors are ignored.
+    pub fn first_error(&mut self, v: VId, fatal_only: bool) -> Option<Rc<Err>> {
+        let mut stack = vec![(v, 0u32)];
+        while let Some((x, d)) = stack.pop() {
+            if d > MAX_DEPTH {
+                return Some(Rc::new(Err {
+                    kind: ErrorKind::Eval,
+                    msg: "value too deeply nested".into(),
+                    spans: vec![],
+                    path: None,
+                }));
+            }
+            let x = self.finalize(x);
+            if let Some(e) = self.own_error(x) {
+                if !fatal_only || e.kind != ErrorKind::Incomplete {
+                    return Some(e);
+                }
+            }
+            let xv = self.v(x);
+            if xv.disj.is_some() {
+                continue;
+            }
+            let arcs = xv.arcs.clone();
+            for a in arcs.into_iter().rev() {
+                let av = self.v(a);
+                if av.arc == ArcType::Optional || matches!(av.label, Label::Def(_)) {
+                    continue;
+                }
+                stack.push((a, d + 1));
+            }
+        }
+        None
+    }
+
+    fn own_error(&self, x: VId) -> Option<Rc<Err>> {
+        let xv = self.v(x);
+        if let Some(e) = &xv.err {
+            return Some(e.clone());
+        }
+        if let Val::Bottom(e) = &xv.base {
+            return Some(e.clone());
+        }
+        None
+    }
+
+    /// Expands and checks a vertex (closedness, list lengths, struct vs
+    /// scalar); children are not evaluated.
+    pub fn finalize(&mut self, v: VId) -> VId {
+        let v = self.arcs(v);
+        if self.v(v).st != St::Arcs {
+            return v;
+        }
+        self.vm(v).st = St::Done;
+        self.check_closed(v);
+        self.check_list(v);
+        let xv = self.v(v);
+        if (xv.is_struct || xv.is_list) && xv.err.is_none() {
+            let k = if xv.is_struct { K_STRUCT } else { K_LIST };
+            let base = xv.base.clone();
+            let bad = match &base {
+                Val::Top | Val::Bottom(_) => false,
+                Val::Constr(c) => c.kind & k == 0 && c.kind != K_TOP,
+                _ => true,
+            };
+            if xv.is_struct && xv.is_list {
+                let spans = xv.base_spans.clone();
+                self.set_err(
+                    v,
+                    Err::new(ErrorKind::Eval, "conflicting values struct and list (mismatched types struct and list)", spans),
+                );
+            } else if bad {
+                let spans = xv.base_spans.clone();
+                let msg = format!(
+                    "conflicting values {} and {} (mismatched types {} and {})",
+                    scalar_text(&base),
+                    if k == K_STRUCT { "{...}" } else { "[...]" },
+                    kind_name(base.kind()),
+                    kind_name(k)
+                );
+                self.set_err(v, Err::new(ErrorKind::Eval, msg, spans));
+            }
+        }
+        v
+    }
+
+    fn check_closed(&mut self, v: VId) {
+        let reqs: Vec<Req> = self.v(v).reqs.iter().filter(|r| r.active && !r.open).cloned().collect();
+        if reqs.is_empty() {
+            return;
+        }
+        let arcs = self.v(v).arcs.clone();
+        for a in arcs {
+            let label = self.v(a).label;
+            let Label::Field(sym) = label else { continue };
+            let name: Rc<str> = self.interner.name(sym).into();
+            for r in &reqs {
+                let ok = r.allowed.contains(&label) || r.patterns.iter().any(|p| self.label_matches(p, &name));
+                if !ok {
+                    let spans = self.conj_spans(a);
+                    let e = Err::new(ErrorKind::Eval, format!("field not allowed"), spans);
+                    self.set_err(a, e);
+                    self.vm(a).st = St::Done;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Positions of a vertex's conjuncts.
+    pub fn conj_spans(&self, v: VId) -> Vec<Span> {
+        self.v(v)
+            .conjs
+            .iter()
+            .map(|c| match &c.x {
+                CExpr::Expr(e, _) => e.span,
+                CExpr::Val(_, s) => *s,
+            })
+            .filter(|s| s.is_valid())
+            .collect()
+    }
+
+    fn check_list(&mut self, v: VId) {
+        let xv = self.v(v);
+        if !xv.is_list {
+            return;
+        }
+        let n = xv.arcs.len() as u32;
+        for &(len, open) in &xv.list_lens {
+            if (!open && len != n) || (open && n < len) {
+                let (a, b) = if n > len { (len, n) } else { (n, len) };
+                let e = Err::new(
+                    ErrorKind::Eval,
+                    format!("incompatible list lengths ({a} and {b})"),
+                    vec![],
+                );
+                self.set_err(v, e);
+                return;
+            }
+        }
+    }
+
+    // ---- expressions -----------------------------------------------------
+
+    /// The value of a vertex: its scalar, itself for structs and lists, a
+    /// disjunction of its survivors, or its error.
+    pub fn value(&mut self, v: VId) -> Val {
+        let v = self.finalize(v);
+        let xv = self.v(v);
+        if let Some(e) = &xv.err {
+            return Val::Bottom(e.clone());
+        }
+        if let Some(d) = &xv.disj {
+            let has = xv.disj_has_default;
+            let d = d.clone();
+            let mut out = Vec::new();
+            for (y, m) in d {
+                let val = self.value(y);
+                out.push((val, m && has));
+            }
+            return Val::Disj(Rc::new(out));
+        }
+        if xv.is_struct || xv.is_list {
+            return Val::Vertex(v);
+        }
+        if xv.self_cycle && !xv.base.is_concrete_scalar() && !xv.base.is_bottom() {
+            if matches!(xv.base, Val::Top) {
+                return Val::Top;
+            }
+        }
+        xv.base.clone()
+    }
+
+    /// Evaluates an expression to a value (references are followed,
+    /// defaults are not chosen).
+    pub fn eval(&mut self, e: &RExpr, env: &Env) -> Val {
+        let r = self.eval_ref(e, env);
+        match r {
+            Val::Vertex(w) => self.value(w),
+            other => other,
+        }
+    }
+
+    fn env_vertex(env: &Env) -> Option<VId> {
+        let mut e = env.as_ref();
+        while let Some(n) = e {
+            if let Frame::Struct(v, _) = n.frame {
+                return Some(v);
+            }
+            e = n.parent.as_ref();
+        }
+        None
+    }
+
+    /// Evaluates an expression; references yield the (unevaluated) vertex.
+    pub fn eval_ref(&mut self, e: &RExpr, env: &Env) -> Val {
+        if self.depth > MAX_DEPTH {
+            return eval_err("evaluation too deep (nesting limit reached)", e.span);
+        }
+        self.depth += 1;
+        let r = self.eval_inner(e, env);
+        self.depth -= 1;
+        r
+    }
+
+    fn eval_inner(&mut self, e: &RExpr, env: &Env) -> Val {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Top => Val::Top,
+            ExprKind::Bottom => Err::new(ErrorKind::User, "explicit error (_|_ literal) in source", vec![span]),
+            ExprKind::Null => Val::Null,
+            ExprKind::Bool(b) => Val::Bool(*b),
+            ExprKind::Num(n) => Val::Num(n.clone()),
+            ExprKind::Str(s) => Val::Str(s.clone()),
+            ExprKind::Bytes(b) => Val::Bytes(b.clone()),
+            ExprKind::Basic(k) => Val::basic(*k),
+            ExprKind::Error(m) => Err::new(ErrorKind::Eval, m.to_string(), vec![span]),
+            ExprKind::Bound(op, x) => {
+                let b = self.eval(x, env);
+                let b = self.default_of(b);
+                make_bound(*op, b, span)
+            }
+            ExprKind::Struct(_) | ExprKind::List(_) | ExprKind::Unify(_) | ExprKind::Disj(_) => {
+                let p = Self::env_vertex(env);
+                let t = self.temp(
+                    p,
+                    vec![Conj {
+                        x: CExpr::Expr(e.clone(), env.clone()),
+                        ci: CI::default(),
+                    }],
+                );
+                let t = self.arcs(t);
+                let tv = self.v(t);
+                if !tv.is_struct && !tv.is_list && tv.disj.is_none() && tv.err.is_none() {
+                    return tv.base.clone();
+                }
+                Val::Vertex(t)
+            }
+            ExprKind::FieldRef { up, label, name } => {
+                let Some(f) = env_frame(env, *up) else {
+                    return eval_err(format!("reference {name} not found"), span);
+                };
+                let Frame::Struct(v, _) = f.frame else {
+                    return eval_err(format!("reference {name} not found"), span);
+                };
+                self.lookup(v, *label, name, span)
+            }
+            ExprKind::LetRef { up, idx, name } => {
+                let Some(f) = env_frame(env, *up) else {
+                    return eval_err(format!("let {name} not found"), span);
+                };
+                let Frame::Struct(_, Some(lit)) = &f.frame else {
+                    return eval_err(format!("let {name} not found"), span);
+                };
+                let le = lit.lets[*idx as usize].clone();
+                let fenv: Env = Some(f.clone());
+                self.eval_ref(&le, &fenv)
+            }
+            ExprKind::BindRef { up, idx } => {
+                let Some(f) = env_frame(env, *up) else {
+                    return eval_err("binding not found", span);
+                };
+                match &f.frame {
+                    Frame::Bind(vals) => vals.get(*idx as usize).cloned().unwrap_or(Val::Top),
+                    _ => eval_err("binding not found", span),
+                }
+            }
+            ExprKind::Select(x, label, name) => {
+                let xv = self.eval(x, env);
+                let xv = self.default_of(xv);
+                match xv {
+                    Val::Vertex(w) => self.lookup(w, *label, name, span),
+                    Val::Bottom(_) => xv,
+                    other if !other.is_concrete_scalar() => {
+                        incomplete(format!("{} undefined as {} is incomplete", name, scalar_text(&other)), span)
+                    }
+                    other => eval_err(
+                        format!("invalid selector {name} for value of type {}", kind_name(other.kind())),
+                        span,
+                    ),
+                }
+            }
+            ExprKind::Index(x, i) => self.eval_index(x, i, env, span),
+            ExprKind::Slice(x, lo, hi) => self.eval_slice(x, lo.as_ref(), hi.as_ref(), env, span),
+            ExprKind::Call(f, args) => self.eval_call(f, args, env, span),
+            ExprKind::Builtin(b) => Val::Func(Func::Builtin(*b)),
+            ExprKind::PkgFunc(p, n) => Val::Func(Func::Pkg(p.clone(), n.clone())),
+            ExprKind::Import(p) => eval_err(format!("package {p} used as a value"), span),
+            ExprKind::Interp(parts, is_bytes) => {
+                let mut out: Vec<u8> = Vec::new();
+                for p in parts {
+                    match p {
+                        InterpPart::Lit(s) => out.extend_from_slice(s.as_bytes()),
+                        InterpPart::Expr(x) => {
+                            let v = self.eval(x, env);
+                            let v = self.default_of(v);
+                            match v {
+                                Val::Str(s) => out.extend_from_slice(s.as_bytes()),
+                                Val::Bytes(b) => out.extend_from_slice(&b),
+                                Val::Num(n) => out.extend_from_slice(n.to_string().as_bytes()),
+                                Val::Bool(b) => out.extend_from_slice(b.to_string().as_bytes()),
+                                Val::Bottom(_) => return v,
+                                Val::Vertex(_) | Val::Null => {
+                                    return eval_err(
+                                        format!("invalid interpolation: cannot use {} as string", kind_name(v.kind())),
+                                        x.span,
+                                    );
+                                }
+                                other => {
+                                    return incomplete(
+                                        format!("invalid interpolation: non-concrete value {}", scalar_text(&other)),
+                                        x.span,
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                if *is_bytes {
+                    Val::Bytes(out.into())
+                } else {
+                    Val::Str(String::from_utf8_lossy(&out).into())
+                }
+            }
+            ExprKind::Unary(op, x) => {
+                let v = self.eval(x, env);
+                let v = self.default_of(v);
+                match (op, v) {
+                    (_, b @ Val::Bottom(_)) => b,
+                    (UnOp::Neg, Val::Num(n)) => Val::Num(n.neg()),
+                    (UnOp::Plus, Val::Num(n)) => Val::Num(n),
+                    (UnOp::Not, Val::Bool(b)) => Val::Bool(!b),
+                    (_, v) if !v.is_concrete_scalar() => {
+                        incomplete(format!("operand {} of '{:?}' not concrete", scalar_text(&v), op), span)
+                    }
+                    (_, v) => eval_err(format!("invalid operation {:?} {}", op, scalar_text(&v)), span),
+                }
+            }
+            ExprKind::Binary(op, a, b) => self.eval_binary(*op, a, b, env, span),
+        }
+    }
+
+    /// Looks an arc up by label.
+    pub fn lookup(&mut self, v: VId, label: Label, name: &str, span: Span) -> Val {
+        let mut v = self.arcs(v);
+        if let Some(d) = self.v(v).disj.clone() {
+            let defs: Vec<_> = d.iter().filter(|x| x.1).collect();
+            if defs.len() == 1 && self.v(v).disj_has_default {
+                v = self.arcs(defs[0].0);
+            } else {
+                return incomplete(format!("unresolved disjunction (selecting {name})"), span);
+            }
+        }
+        let found = self.v(v).arcs.iter().copied().find(|&a| self.v(a).label == label);
+        match found {
+            Some(a) => {
+                if self.v(a).arc == ArcType::Optional {
+                    let val = self.value(a);
+                    if !val.is_concrete_scalar() {
+                        return incomplete(format!("cannot reference optional field: {name}"), span);
+                    }
+                }
+                Val::Vertex(a)
+            }
+            None => {
+                if let Some(e) = &self.v(v).err {
+                    return Val::Bottom(e.clone());
+                }
+                let xv = self.v(v);
+                if !xv.is_struct && !xv.is_list && xv.base.is_concrete_scalar() {
+                    return eval_err(
+                        format!("invalid selector {name} for value of type {}", kind_name(xv.base.kind())),
+                        span,
+                    );
+                }
+                incomplete(format!("undefined field: {name}"), span)
+            }
+        }
+    }
+
+    /// The default of a value (disjunctions with one default).
+    pub fn default_of(&mut self, v: Val) -> Val {
+        match v {
+            Val::Disj(d) => {
+                let defs: Vec<&(Val, bool)> = d.iter().filter(|x| x.1).collect();
+                if defs.len() == 1 {
+                    return defs[0].0.clone();
+                }
+                Val::Disj(d)
+            }
+            other => other,
+        }
+    }
+
+    fn eval_index(&mut self, x: &RExpr, i: &RExpr, env: &Env, span: Span) -> Val {
+        let xv = self.eval(x, env);
+        let xv = self.default_of(xv);
+        let iv = self.eval(i, env);
+        let iv = self.default_of(iv);
+        if let Val::Bottom(_) = xv {
+            return xv;
+        }
+        if let Val::Bottom(_) = iv {
+            return iv;
+        }
+        match (&xv, &iv) {
+            (Val::Vertex(w), Val::Num(Number::Int(n))) => {
+                let w = self.arcs(*w);
+                if !self.v(w).is_list {
+                    return eval_err("invalid index: not a list", span);
+                }
+                let idx: Option<u32> = num_traits::ToPrimitive::to_u32(n);
+                match idx {
+                    Some(k) => {
+                        let found = self.v(w).arcs.iter().copied().find(|&a| self.v(a).label == Label::Index(k));
+                        match found {
+                            Some(a) => Val::Vertex(a),
+                            None => eval_err(
+                                format!("index out of range [{k}] with length {}", self.v(w).arcs.len()),
+                                span,
+                            ),
+                        }
+                    }
+                    None => eval_err(format!("invalid index {n} (index must be non-negative)"), span),
+                }
+            }
+            (Val::Vertex(w), Val::Str(s)) => {
+                let sym = self.interner.intern(s);
+                self.lookup(*w, Label::Field(sym), &s.clone(), span)
+            }
+            (Val::Str(s), Val::Num(Number::Int(n))) => {
+                let _ = s;
+                eval_err(format!("invalid operation: index {n} of string"), span)
+            }
+            (Val::Bytes(b), Val::Num(Number::Int(n))) => {
+                match num_traits::ToPrimitive::to_usize(n).and_then(|k| b.get(k)) {
+                    Some(byte) => Val::Num(Number::Int((*byte).into())),
+                    None => eval_err("index out of range", span),
+                }
+            }
+            _ if !xv.is_concrete_scalar() && !matches!(xv, Val::Vertex(_)) => {
+                incomplete("index of incomplete value", span)
+            }
+            _ if !iv.is_concrete_scalar() => incomplete("incomplete index", span),
+            _ => eval_err(format!("invalid index {}", scalar_text(&iv)), span),
+        }
+    }
+
+    fn eval_slice(&mut self, x: &RExpr, lo: Option<&RExpr>, hi: Option<&RExpr>, env: &Env, span: Span) -> Val {
+        let xv = self.eval(x, env);
+        let bound = |e: Option<&RExpr>, s: &mut Self| -> Result<Option<usize>, Val> {
+            match e {
+                None => Ok(None),
+                Some(e) => match s.eval(e, env) {
+                    Val::Num(Number::Int(n)) => num_traits::ToPrimitive::to_usize(&n)
+                        .map(Some)
+                        .ok_or_else(|| eval_err("invalid slice index", span)),
+                    Val::Bottom(b) => Err(Val::Bottom(b)),
+                    _ => Err(eval_err("invalid slice index", span)),
+                },
+            }
+        };
+        let l = match bound(lo, self) {
+            Ok(v) => v,
+            Err(e) => return e,
+        };
+        let h = match bound(hi, self) {
+            Ok(v) => v,
+            Err(e) => return e,
+        };
+        match xv {
+            Val::Vertex(w) => {
+                let w = self.arcs(w);
+                let arcs = self.v(w).arcs.clone();
+                let n = arcs.len();
+                let (l, h) = (l.unwrap_or(0), h.unwrap_or(n));
+                if l > h || h > n {
+                    return eval_err(format!("invalid slice index [{l}:{h}] (length {n})"), span);
+                }
+                let p = Self::env_vertex(env);
+                let t = self.temp(p, vec![]);
+                self.vm(t).is_list = true;
+                for (k, a) in arcs[l..h].iter().enumerate() {
+                    let na = self.arc(t, Label::Index(k as u32), ArcType::Regular);
+                    self.vm(na).conjs.push(Conj {
+                        x: CExpr::Val(Val::Vertex(*a), span),
+                        ci: CI::default(),
+                    });
+                }
+                self.vm(t).st = St::Arcs;
+                Val::Vertex(t)
+            }
+            Val::Bottom(_) => xv,
+            Val::Bytes(b) => {
+                let (l, h) = (l.unwrap_or(0), h.unwrap_or(b.len()));
+                if l > h || h > b.len() {
+                    return eval_err("slice out of range", span);
+                }
+                Val::Bytes(b[l..h].into())
+            }
+            other => eval_err(format!("cannot slice {}", scalar_text(&other)), span),
+        }
+    }
+
+    fn eval_binary(&mut self, op: BinOp, a: &RExpr, b: &RExpr, env: &Env, span: Span) -> Val {
+        // `x == _|_` and `x != _|_` test for errors.
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            let bot = |e: &RExpr| matches!(e.kind, ExprKind::Bottom);
+            if bot(a) || bot(b) {
+                let other = if bot(a) { b } else { a };
+                let v = self.eval(other, env);
+                let is_bot = match &v {
+                    Val::Bottom(_) => true,
+                    Val::Vertex(w) => self.first_error(*w, true).is_some(),
+                    _ => false,
+                };
+                return Val::Bool(if op == BinOp::Eq { is_bot } else { !is_bot });
+            }
+        }
+        let av = self.eval(a, env);
+        let av = self.default_of(av);
+        // Short-circuit logic.
+        if op == BinOp::And && matches!(av, Val::Bool(false)) {
+            return Val::Bool(false);
+        }
+        if op == BinOp::Or && matches!(av, Val::Bool(true)) {
+            return Val::Bool(true);
+        }
+        let bv = self.eval(b, env);
+        let bv = self.default_of(bv);
+        self.binary_vals(op, av, bv, span)
+    }
+
+    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, span: Span) -> Val {
+        if let Val::Bottom(_) = av {
+            return av;
+        }
+        if let Val::Bottom(_) = bv {
+            return bv;
+        }
+        // Distribute over disjunctions without a default.
+        if let Val::Disj(d) = &av {
+            let out: Vec<(Val, bool)> = d
+                .iter()
+                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), span), *m))
+                .filter(|(v, _)| !v.is_bottom())
+                .collect();
+            return Val::Disj(Rc::new(out));
+        }
+        if let Val::Disj(d) = &bv {
+            let out: Vec<(Val, bool)> = d
+                .iter()
+                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), span), *m))
+                .filter(|(v, _)| !v.is_bottom())
+                .collect();
+            return Val::Disj(Rc::new(out));
+        }
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            if let (Val::Vertex(x), Val::Vertex(y)) = (&av, &bv) {
+                let (x, y) = (*x, *y);
+                let eq = crate::export::to_cue_text(self, x, false) == crate::export::to_cue_text(self, y, false);
+                return Val::Bool(if op == BinOp::Eq { eq } else { !eq });
+            }
+        }
+        let concrete = |v: &Val| v.is_concrete_scalar();
+        if !concrete(&av) || !concrete(&bv) {
+            if matches!(av, Val::Vertex(_)) || matches!(bv, Val::Vertex(_)) {
+                if matches!(op, BinOp::Eq | BinOp::Ne) && (matches!(av, Val::Null) || matches!(bv, Val::Null)) {
+                    return Val::Bool(op == BinOp::Ne);
+                }
+                if concrete(&av) || concrete(&bv) || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_))) {
+                    return eval_err(
+                        format!(
+                            "invalid operands {} and {} to '{}' (type {} and {})",
+                            self.short(&av),
+                            self.short(&bv),
+                            op.as_str(),
+                            self.kind_of(&av),
+                            self.kind_of(&bv)
+                        ),
+                        span,
+                    );
+                }
+            }
+            let nc = if !concrete(&av) { &av } else { &bv };
+            return incomplete(
+                format!("non-concrete value {} in operand to {}", self.short(nc), op.as_str()),
+                span,
+            );
+        }
+        let mismatch = |s: &Self| {
+            eval_err(
+                format!(
+                    "invalid operands {} and {} to '{}' (type {} and {})",
+                    scalar_text(&av),
+                    scalar_text(&bv),
+                    op.as_str(),
+                    s.kind_of(&av),
+                    s.kind_of(&bv)
+                ),
+                span,
+            )
+        };
+        use BinOp::*;
+        match op {
+            Add | Sub | Mul | Div => match (&av, &bv) {
+                (Val::Num(x), Val::Num(y)) => match op {
+                    Add => Val::Num(x.add(y)),
+                    Sub => Val::Num(x.sub(y)),
+                    Mul => Val::Num(x.mul(y)),
+                    _ => match x.div(y) {
+                        Some(n) => Val::Num(n),
+                        None => eval_err("division by zero", span),
+                    },
+                },
+                (Val::Str(x), Val::Str(y)) if op == Add => Val::Str(format!("{x}{y}").into()),
+                (Val::Bytes(x), Val::Bytes(y)) if op == Add => {
+                    let mut v = x.to_vec();
+                    v.extend_from_slice(y);
+                    Val::Bytes(v.into())
+                }
+                (Val::Str(s), Val::Num(Number::Int(n))) | (Val::Num(Number::Int(n)), Val::Str(s)) if op == Mul => {
+                    match num_traits::ToPrimitive::to_usize(n) {
+                        Some(k) => Val::Str(s.repeat(k).into()),
+                        None => eval_err("negative repeat count", span),
+                    }
+                }
+                (Val::Bytes(s), Val::Num(Number::Int(n))) | (Val::Num(Number::Int(n)), Val::Bytes(s))
+                    if op == Mul =>
+                {
+                    match num_traits::ToPrimitive::to_usize(n) {
+                        Some(k) => Val::Bytes(s.repeat(k).into()),
+                        None => eval_err("negative repeat count", span),
+                    }
+                }
+                _ => mismatch(self),
+            },
+            Eq | Ne => {
+                let comparable = av.kind() == bv.kind()
+                    || (av.kind() & K_NUMBER != 0 && bv.kind() & K_NUMBER != 0)
+                    || matches!(av, Val::Null)
+                    || matches!(bv, Val::Null);
+                if !comparable {
+                    return mismatch(self);
+                }
+                let eq = match (&av, &bv) {
+                    (Val::Num(x), Val::Num(y)) => x.cmp_num(y) == std::cmp::Ordering::Equal,
+                    _ => scalar_eq(&av, &bv),
+                };
+                Val::Bool(if op == Eq { eq } else { !eq })
+            }
+            Lt | Le | Gt | Ge => {
+                let ord = match (&av, &bv) {
+                    (Val::Num(x), Val::Num(y)) => x.cmp_num(y),
+                    (Val::Str(x), Val::Str(y)) => x.as_ref().cmp(y.as_ref()),
+                    (Val::Bytes(x), Val::Bytes(y)) => x.as_ref().cmp(y.as_ref()),
+                    _ => return mismatch(self),
+                };
+                use std::cmp::Ordering::*;
+                Val::Bool(match op {
+                    Lt => ord == Less,
+                    Le => ord != Greater,
+                    Gt => ord == Greater,
+                    _ => ord != Less,
+                })
+            }
+            Match | NotMatch => match (&av, &bv) {
+                (Val::Str(s), Val::Str(p)) => match regex::Regex::new(p) {
+                    Ok(r) => Val::Bool(r.is_match(s) == (op == Match)),
+                    Err(e) => eval_err(format!("invalid regular expression: {e}"), span),
+                },
+                _ => mismatch(self),
+            },
+            And | Or => match (&av, &bv) {
+                (Val::Bool(x), Val::Bool(y)) => Val::Bool(if op == And { *x && *y } else { *x || *y }),
+                _ => mismatch(self),
+            },
+        }
+    }
+
+    fn kind_of(&self, v: &Val) -> String {
+        match v {
+            Val::Vertex(w) => {
+                if self.v(self.resolve(*w)).is_list {
+                    "list".into()
+                } else {
+                    "struct".into()
+                }
+            }
+            other => kind_name(other.kind()),
+        }
+    }
+
+    fn short(&mut self, v: &Val) -> String {
+        match v {
+            Val::Vertex(w) => crate::export::to_cue_text(self, *w, false),
+            other => scalar_text(other),
+        }
+    }
+
+    fn eval_call(&mut self, f: &RExpr, args: &[RExpr], env: &Env, span: Span) -> Val {
+        let fv = self.eval(f, env);
+        let func = match fv {
+            Val::Func(func) => func,
+            Val::Bottom(_) => return fv,
+            other => return eval_err(format!("cannot call non-function {}", scalar_text(&other)), span),
+        };
+        match func {
+            Func::Builtin(b) => crate::builtins::call(self, b, args, env, span),
+            Func::Pkg(p, n) => crate::builtins::call_pkg(self, &p, &n, args, env, span),
+        }
+    }
+
+    /// Integer division helpers for builtins.
+    pub fn int_op(&mut self, a: Val, b: Val, euclid: bool, quotient: bool, span: Span) -> Val {
+        match (a, b) {
+            (Val::Num(Number::Int(x)), Val::Num(Number::Int(y))) => match int_divmod(&x, &y, euclid) {
+                Some((q, r)) => Val::Num(Number::Int(if quotient { q } else { r })),
+                None => eval_err("division by zero", span),
+            },
+            (b @ Val::Bottom(_), _) | (_, b @ Val::Bottom(_)) => b,
+            (x, y) if !x.is_concrete_scalar() || !y.is_concrete_scalar() => {
+                incomplete("non-concrete argument", span)
+            }
+            (x, y) => eval_err(
+                format!("cannot use {} and {} as int", scalar_text(&x), scalar_text(&y)),
+                span,
+            ),
+        }
+    }
+
+    /// Marks a vertex as closed by `close()`.
+    pub fn mark_closed(&mut self, v: VId) {
+        self.vm(v).closed_call = true;
+    }
+
+    /// Whether a vertex is a list (after expansion).
+    pub fn is_list(&mut self, v: VId) -> bool {
+        let v = self.arcs(v);
+        self.v(v).is_list
+    }
+
+    /// The arcs of a vertex (after expansion).
+    pub fn arc_list(&mut self, v: VId) -> Vec<VId> {
+        let v = self.arcs(v);
+        self.v(v).arcs.clone()
+    }
+
+    /// Read access to a vertex.
+    pub fn vertex(&self, v: VId) -> &Vertex {
+        self.v(self.resolve(v))
+    }
+
+    /// Builds a vertex from JSON data.
+    pub fn from_json(&mut self, parent: Option<VId>, label: Label, j: &serde_json::Value) -> VId {
+        let v = self.alloc(parent, label, ArcType::Regular);
+        let mut stack = vec![(v, j)];
+        while let Some((v, j)) = stack.pop() {
+            match j {
+                serde_json::Value::Object(m) => {
+                    self.vm(v).is_struct = true;
+                    for (k, x) in m {
+                        let sym = self.interner.intern(k);
+                        let a = self.arc(v, Label::Field(sym), ArcType::Regular);
+                        stack.push((a, x));
+                    }
+                }
+                serde_json::Value::Array(xs) => {
+                    self.vm(v).is_list = true;
+                    for (i, x) in xs.iter().enumerate() {
+                        let a = self.arc(v, Label::Index(i as u32), ArcType::Regular);
+                        stack.push((a, x));
+                    }
+                    let n = xs.len() as u32;
+                    self.vm(v).list_lens.push((n, false));
+                }
+                other => {
+                    let val = match other {
+                        serde_json::Value::Null => Val::Null,
+                        serde_json::Value::Bool(b) => Val::Bool(*b),
+                        serde_json::Value::Number(n) => match Number::parse(&n.to_string()) {
+                            Some(n) => Val::Num(n),
+                            None => Val::Top,
+                        },
+                        serde_json::Value::String(s) => Val::Str(s.as_str().into()),
+                        _ => Val::Top,
+                    };
+                    self.vm(v).base = val;
+                }
+            }
+            self.vm(v).st = St::Arcs;
+        }
+        v
+    }
+
+    /// Sets the conjuncts of a fresh vertex.
+    pub fn vm_conjs(&mut self, v: VId, conjs: Vec<Conj>) {
+        self.vm(v).conjs = conjs;
+    }
+
+    /// Marks a fresh vertex as a struct.
+    pub fn set_struct(&mut self, v: VId) {
+        self.vm(v).is_struct = true;
+    }
+
+    /// Returns the self-cycle flag of a vertex.
+    pub fn has_cycle(&self, v: VId) -> bool {
+        self.v(self.resolve(v)).self_cycle
+    }
+}
+
+fn merge_ci(outer: CI, inner: CI) -> CI {
+    if outer.closing > 0 || outer.group != 0 {
+        outer
+    } else {
+        inner
+    }
+}
+
+/// Whether a label can be written without quotes.
+pub fn is_ident(s: &str) -> bool {
+    let mut cs = s.chars();
+    match cs.next() {
+        Some(c) if c.is_alphabetic() || c == '_' || c == '$' || c == '#' => {}
+        _ => return false,
+    }
+    cs.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}

@@ -1,0 +1,344 @@
+//! Export: concrete values to JSON (text formatted like the reference, or
+//! `serde_json::Value`), and any value to CUE text.
+
+use crate::eval::{Engine, MAX_DEPTH};
+use crate::ir::*;
+use crate::num::Number;
+use crate::value::*;
+use std::fmt::Write;
+use std::rc::Rc;
+
+/// What a vertex exports as, after choosing defaults.
+pub enum Node {
+    /// A scalar.
+    Scalar(Val),
+    /// A struct: labels and child vertices, in order.
+    Struct(Vec<(String, VId)>),
+    /// A list.
+    List(Vec<VId>),
+}
+
+fn mk_err(kind: ErrorKind, msg: String, eng: &Engine, v: VId) -> Rc<Err> {
+    Rc::new(Err {
+        kind,
+        msg,
+        spans: eng.conj_spans(v),
+        path: Some(eng.path(v)),
+    })
+}
+
+fn with_path(e: &Rc<Err>, eng: &Engine, v: VId) -> Rc<Err> {
+    if e.path.is_some() {
+        return e.clone();
+    }
+    let mut e2 = (**e).clone();
+    e2.path = Some(eng.path(v));
+    Rc::new(e2)
+}
+
+/// The default vertex of a vertex that is a disjunction.
+pub fn pick_default(eng: &mut Engine, v: VId) -> Result<VId, Rc<Err>> {
+    let v = eng.finalize(v);
+    let vx = eng.vertex(v);
+    if let Some(e) = &vx.err {
+        return Err(with_path(e, eng, v));
+    }
+    if let Some(d) = vx.disj.clone() {
+        let defs: Vec<VId> = d.iter().filter(|x| x.1).map(|x| x.0).collect();
+        if vx.disj_has_default && defs.len() == 1 {
+            return pick_default(eng, defs[0]);
+        }
+        let alts: Vec<String> = d.iter().map(|x| to_cue_text(eng, x.0, false)).collect();
+        return Err(mk_err(
+            ErrorKind::Incomplete,
+            format!("incomplete value {} (unresolved disjunction)", alts.join(" | ")),
+            eng,
+            v,
+        ));
+    }
+    Ok(v)
+}
+
+/// One level of a concrete value: scalar, struct fields or list items.
+pub fn node(eng: &mut Engine, v: VId, defs: bool) -> Result<Node, Rc<Err>> {
+    let v = pick_default(eng, v)?;
+    let vx = eng.vertex(v).clone();
+    if vx.is_list {
+        return Ok(Node::List(vx.arcs.clone()));
+    }
+    if vx.is_struct {
+        let mut out = Vec::new();
+        for a in vx.arcs.iter().copied() {
+            let av = eng.vertex(a);
+            let keep = match av.label {
+                Label::Field(_) => true,
+                Label::Def(_) => defs,
+                _ => false,
+            };
+            if !keep {
+                continue;
+            }
+            match av.arc {
+                ArcType::Optional => continue,
+                ArcType::Required => {
+                    let name = eng.label_text(av.label);
+                    return Err(mk_err(
+                        ErrorKind::Incomplete,
+                        format!("field is required but not present: {name}"),
+                        eng,
+                        a,
+                    ));
+                }
+                ArcType::Regular => {}
+            }
+            let name = match av.label {
+                Label::Field(s) | Label::Def(s) => eng.interner.name(s).to_string(),
+                _ => continue,
+            };
+            out.push((name, a));
+        }
+        return Ok(Node::Struct(out));
+    }
+    if let Val::Bottom(e) = &vx.base {
+        return Err(with_path(e, eng, v));
+    }
+    let val = eng.value(v);
+    let val = eng.default_of(val);
+    match val {
+        Val::Bottom(e) => Err(with_path(&e, eng, v)),
+        Val::Disj(_) => Err(mk_err(
+            ErrorKind::Incomplete,
+            format!("incomplete value {} (unresolved disjunction)", scalar_text(&val)),
+            eng,
+            v,
+        )),
+        v2 if v2.is_concrete_scalar() => Ok(Node::Scalar(v2)),
+        other => {
+            let kind = if eng.has_cycle(v) && matches!(other, Val::Top) {
+                ErrorKind::Cycle
+            } else {
+                ErrorKind::Incomplete
+            };
+            let msg = if kind == ErrorKind::Cycle {
+                "cycle error".to_string()
+            } else {
+                format!("incomplete value {}", scalar_text(&other))
+            };
+            Err(mk_err(kind, msg, eng, v))
+        }
+    }
+}
+
+/// Quotes a string like Go's encoding/json without HTML escaping.
+pub fn json_quote(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn scalar_json(v: &Val, out: &mut String) {
+    match v {
+        Val::Null => out.push_str("null"),
+        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Val::Num(n) => out.push_str(&n.to_string()),
+        Val::Str(s) => json_quote(s, out),
+        Val::Bytes(b) => {
+            use base64::Engine as _;
+            json_quote(&base64::engine::general_purpose::STANDARD.encode(b), out)
+        }
+        _ => out.push_str("null"),
+    }
+}
+
+/// JSON text of a concrete value; `indent` of 0 gives compact text.
+pub fn to_json_text(eng: &mut Engine, v: VId, indent: usize) -> Result<String, Rc<Err>> {
+    let mut out = String::new();
+    json_rec(eng, v, indent, 0, &mut out)?;
+    Ok(out)
+}
+
+fn json_rec(eng: &mut Engine, v: VId, indent: usize, depth: usize, out: &mut String) -> Result<(), Rc<Err>> {
+    if depth as u32 > MAX_DEPTH {
+        return Err(mk_err(ErrorKind::Eval, "value too deeply nested to export".into(), eng, v));
+    }
+    let nl = |out: &mut String, d: usize| {
+        if indent > 0 {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent * d));
+        }
+    };
+    match node(eng, v, false)? {
+        Node::Scalar(s) => scalar_json(&s, out),
+        Node::List(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return Ok(());
+            }
+            out.push('[');
+            for (i, a) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                nl(out, depth + 1);
+                json_rec(eng, *a, indent, depth + 1, out)?;
+            }
+            nl(out, depth);
+            out.push(']');
+        }
+        Node::Struct(fields) => {
+            if fields.is_empty() {
+                out.push_str("{}");
+                return Ok(());
+            }
+            out.push('{');
+            for (i, (name, a)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                nl(out, depth + 1);
+                json_quote(name, out);
+                out.push(':');
+                if indent > 0 {
+                    out.push(' ');
+                }
+                json_rec(eng, *a, indent, depth + 1, out)?;
+            }
+            nl(out, depth);
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+/// A concrete value as `serde_json::Value` (floats become f64).
+pub fn to_json_value(eng: &mut Engine, v: VId, depth: usize) -> Result<serde_json::Value, Rc<Err>> {
+    use serde_json::Value as J;
+    if depth as u32 > MAX_DEPTH {
+        return Err(mk_err(ErrorKind::Eval, "value too deeply nested to export".into(), eng, v));
+    }
+    Ok(match node(eng, v, false)? {
+        Node::Scalar(s) => match s {
+            Val::Null => J::Null,
+            Val::Bool(b) => J::Bool(b),
+            Val::Num(Number::Int(i)) => {
+                if let Some(x) = num_traits::ToPrimitive::to_i64(&i) {
+                    J::from(x)
+                } else if let Some(x) = num_traits::ToPrimitive::to_u64(&i) {
+                    J::from(x)
+                } else {
+                    J::from(num_traits::ToPrimitive::to_f64(&i).unwrap_or(0.0))
+                }
+            }
+            Val::Num(n) => serde_json::Number::from_f64(n.to_f64()).map(J::Number).unwrap_or(J::Null),
+            Val::Str(s) => J::String(s.to_string()),
+            Val::Bytes(b) => {
+                use base64::Engine as _;
+                J::String(base64::engine::general_purpose::STANDARD.encode(&b[..]))
+            }
+            _ => J::Null,
+        },
+        Node::List(items) => {
+            let mut out = Vec::new();
+            for a in items {
+                out.push(to_json_value(eng, a, depth + 1)?);
+            }
+            J::Array(out)
+        }
+        Node::Struct(fields) => {
+            let mut m = serde_json::Map::new();
+            for (name, a) in fields {
+                m.insert(name, to_json_value(eng, a, depth + 1)?);
+            }
+            J::Object(m)
+        }
+    })
+}
+
+/// CUE text of any value, on one line: `{a: 1, b?: int}`. With `defs`,
+/// definitions and hidden fields are included.
+pub fn to_cue_text(eng: &mut Engine, v: VId, defs: bool) -> String {
+    let mut out = String::new();
+    cue_rec(eng, v, defs, 0, &mut out);
+    out
+}
+
+fn cue_rec(eng: &mut Engine, v: VId, defs: bool, depth: u32, out: &mut String) {
+    if depth > MAX_DEPTH {
+        out.push_str("_|_ // too deep");
+        return;
+    }
+    let v = eng.finalize(v);
+    let vx = eng.vertex(v).clone();
+    if let Some(e) = &vx.err {
+        let _ = write!(out, "_|_ // {}", e.msg);
+        return;
+    }
+    if let Some(d) = &vx.disj {
+        for (i, (y, m)) in d.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" | ");
+            }
+            if *m && vx.disj_has_default {
+                out.push('*');
+            }
+            cue_rec(eng, *y, defs, depth + 1, out);
+        }
+        return;
+    }
+    if vx.is_list {
+        out.push('[');
+        for (i, a) in vx.arcs.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            cue_rec(eng, *a, defs, depth + 1, out);
+        }
+        out.push(']');
+        return;
+    }
+    if vx.is_struct {
+        out.push('{');
+        let mut first = true;
+        for a in vx.arcs.iter().copied() {
+            let av = eng.vertex(a).clone();
+            let keep = match av.label {
+                Label::Field(_) => true,
+                Label::Def(_) | Label::Hidden(_) => defs,
+                Label::Index(_) => false,
+            };
+            if !keep {
+                continue;
+            }
+            if !first {
+                out.push_str(", ");
+            }
+            first = false;
+            out.push_str(&eng.label_text(av.label));
+            out.push_str(match av.arc {
+                ArcType::Optional => "?",
+                ArcType::Required => "!",
+                ArcType::Regular => "",
+            });
+            out.push_str(": ");
+            cue_rec(eng, a, defs, depth + 1, out);
+        }
+        out.push('}');
+        return;
+    }
+    let val = eng.value(v);
+    out.push_str(&scalar_text(&val));
+}
