@@ -399,7 +399,7 @@ function renderMatrix() {
   const instances = view.instances(plan);
   const diags = diagnostics();
   if (!clusters.length) {
-    $('matrix').replaceChildren(h('p', { class: 'empty' }, plan ? 'The plan has no clusters.' : 'No plan yet.'));
+    $('matrix').replaceChildren(plan ? h('p', { class: 'empty' }, 'The plan has no clusters; see the diagnostics.') : welcome());
     $('matrix-legend').textContent = '';
     return;
   }
@@ -410,8 +410,8 @@ function renderMatrix() {
       h('th', {}, i.name, h('span', { class: 'ns' }, i.namespace ?? '')),
       clusters.map((c) => {
         const inst = view.instanceOf(plan, c.name, i.name);
-        const failed = diags.some((d) => d.severity === 'error' && d.cluster === c.name && d.instance === i.name);
-        const objs = view.objects(inst);
+        const failed = (inst && inst.ok === false) || diags.some((d) => d.severity === 'error' && d.cluster === c.name && d.instance === i.name);
+        const objs = view.objects(inst).filter((o) => o.step !== 'prune');
         const counts = view.actionCounts(inst);
         const acts = ACTIONS.filter(([a]) => counts[a]).map(([a, sign]) => h('span', { class: `act-${a}` }, `${sign}${counts[a]} `));
         return h('td', {
@@ -432,6 +432,16 @@ function renderMatrix() {
   $('matrix-legend').textContent = snapshot
     ? `Objects per instance and cluster; actions against ${snapshot}: + create, ~ update, − delete, = unchanged.`
     : 'Objects per instance and cluster. Load a snapshot to see actions. Click a cell to see its objects.';
+}
+
+function welcome() {
+  return h('div', { class: 'welcome' },
+    h('h2', {}, 'Preview a bundle on every cluster'),
+    h('ol', {},
+      h('li', {}, 'Drop a folder holding your bundle, runtime and modules on this page, or use ', h('b', {}, 'Add folder'), '.'),
+      h('li', {}, 'Or open the input saved by ', h('code', {}, 'ferry plan --save-input'), ' with ', h('b', {}, 'Open input'), '.'),
+      h('li', {}, 'Edit any file: the plan follows as you type. Set per-cluster values under ', h('b', {}, 'Runtime values'), '.')),
+    h('p', { class: 'hint' }, 'Everything runs in this tab: the planner is WebAssembly, no file leaves your machine, and the page works offline once loaded.'));
 }
 
 // ---------------------------------------------------------------- objects

@@ -19,7 +19,9 @@ async function planSession(session) {
   if (bundles.length === 0) {
     return { plan: null, diagnostics: [], moduleDirs: {}, missing: [], ms: 0, requirements: null };
   }
-  const req = planner.requirements(bundles, runtime ?? null, session.options ?? {});
+  // Which modules the plan needs (their references may depend on runtime values).
+  const clusters = buildInput(session, null).input.clusters;
+  const req = planner.requirements(bundles, runtime ?? null, session.options ?? {}, clusters);
   const { input, moduleDirs, missing } = buildInput(session, req.requirements);
   const t1 = performance.now();
   const plan = planner.plan(input);

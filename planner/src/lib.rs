@@ -19,6 +19,8 @@ pub mod input;
 pub mod names;
 pub mod plan;
 pub mod source;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use cue_eval as cue;
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity};

@@ -212,3 +212,90 @@ impl Browser {
         Ok(())
     }
 }
+
+/// The planner input for `examples/` (bundle, runtime, and every module the
+/// bundle needs), named as `ferry plan -f examples/bundle.cue --runtime
+/// examples/runtime.cue` run from the workspace root names them.
+pub fn example_input() -> anyhow::Result<planner::PlannerInput> {
+    use planner::input::{BundleSource, FileContent, ModuleFiles, RuntimeSource};
+    let root = workspace_root();
+    let read = |rel: &str| std::fs::read_to_string(root.join(rel)).with_context(|| rel.to_string());
+    let mut input = planner::PlannerInput {
+        input_version: planner::input::INPUT_VERSION,
+        bundles: vec![BundleSource {
+            name: "examples/bundle.cue".into(),
+            text: read("examples/bundle.cue")?,
+            base_dir: "examples".into(),
+        }],
+        runtime: Some(RuntimeSource {
+            name: "examples/runtime.cue".into(),
+            text: read("examples/runtime.cue")?,
+        }),
+        ..Default::default()
+    };
+    // The modules the planner asks for; while it cannot say yet, every
+    // module folder under examples/modules, keyed as it will key them.
+    let wanted: Vec<(String, String, String)> = match planner::requirements(&input) {
+        Ok(req) => req
+            .modules
+            .into_iter()
+            .filter_map(|m| Some((m.key, m.url, m.path?)))
+            .collect(),
+        Err(_) => {
+            let mut dirs: Vec<_> = std::fs::read_dir(root.join("examples/modules"))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            dirs.sort();
+            dirs.into_iter()
+                .map(|d| {
+                    let path = format!("examples/modules/{d}");
+                    (
+                        format!("file://{path}"),
+                        format!("file://./modules/{d}"),
+                        path,
+                    )
+                })
+                .collect()
+        }
+    };
+    for (key, url, path) in wanted {
+        let mut files = std::collections::BTreeMap::new();
+        collect_files(&root.join(&path), "", &mut files)?;
+        input.modules.insert(
+            key,
+            ModuleFiles {
+                url,
+                version: "0.0.0-devel".into(),
+                digest: None,
+                files: files
+                    .into_iter()
+                    .map(|(k, v)| (k, FileContent::Text(v)))
+                    .collect(),
+            },
+        );
+    }
+    Ok(input)
+}
+
+fn collect_files(
+    dir: &Path,
+    prefix: &str,
+    out: &mut std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| dir.display().to_string())? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry.file_type()?.is_dir() {
+            collect_files(&entry.path(), &rel, out)?;
+        } else {
+            out.insert(rel, std::fs::read_to_string(entry.path())?);
+        }
+    }
+    Ok(())
+}

@@ -25,13 +25,14 @@ export function objects(inst) {
   const out = [];
   for (const step of inst?.steps ?? []) {
     for (const entry of step.objects ?? []) {
-      const object = entry.object ?? entry;
-      out.push({ step: step.name, object, key: objectKey(object), action: entry.action?.type ?? entry.action ?? null, entry });
+      out.push({ step: step.name, object: entry.object, key: objectKey(entry.object), action: entry.action ?? null, entry });
     }
   }
+  // Inventory objects the plan no longer has (with a live snapshot).
   for (const entry of inst?.deletes ?? []) {
-    const object = entry.object ?? entry;
-    out.push({ step: 'prune', object, key: objectKey(object), action: 'delete', entry });
+    const metadata = entry.namespace ? { name: entry.name, namespace: entry.namespace } : { name: entry.name };
+    const object = { apiVersion: entry.apiVersion, kind: entry.kind, metadata };
+    out.push({ step: 'prune', object, key: objectKey(object), action: entry.action, entry });
   }
   return out;
 }
