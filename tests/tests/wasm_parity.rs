@@ -31,7 +31,7 @@ fn assert_same_plan(name: &str, input: &PlannerInput) {
     native.push('\n');
 
     let out = Command::new("node")
-        .arg(workspace_root().join("web/test/plan-node.mjs"))
+        .arg(workspace_root().join("web/tools/plan-node.mjs"))
         .arg(node_package())
         .arg(&path)
         .output()

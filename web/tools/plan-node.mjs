@@ -1,7 +1,7 @@
 // Plans a saved planner input with the wasm planner's Node package and
 // prints the plan JSON. Exits 1 when the object API (`plan`) and the text
 // API (`planJson`) disagree. Used by tests/tests/wasm_parity.rs.
-//   node web/test/plan-node.mjs target/wasm-node/pkg/ferry_planner.js input.json
+//   node web/tools/plan-node.mjs target/wasm-node/pkg/ferry_planner.js input.json
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
