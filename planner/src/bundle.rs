@@ -48,25 +48,22 @@ pub struct ModuleRef {
 /// Validates the top-level value of the unified bundle sources.
 /// Returns the bundle when it is usable; problems go to `diags`.
 pub fn validate(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Bundle> {
-    let Some(top) = as_map(root, "the bundle file", diags) else {
-        return None;
-    };
+    let top = as_map(root, "the bundle file", diags)?;
     for e in top {
         if e.key != "bundle" && !e.key.starts_with('_') {
             diags.push(
-                Diagnostic::warning(format!(
-                    "field {:?} beside `bundle` is ignored",
-                    e.key
-                ))
-                .at_opt(e.key_loc.as_ref())
-                .path(e.key.clone()),
+                Diagnostic::warning(format!("field {:?} beside `bundle` is ignored", e.key))
+                    .at_opt(e.key_loc.as_ref())
+                    .path(e.key.clone()),
             );
         }
     }
     let Some(bundle) = root.entry("bundle") else {
         diags.push(
-            Diagnostic::error("no `bundle` field: a bundle file defines `bundle: {apiVersion, name, instances}`")
-                .at_opt(root.loc.as_ref()),
+            Diagnostic::error(
+                "no `bundle` field: a bundle file defines `bundle: {apiVersion, name, instances}`",
+            )
+            .at_opt(root.loc.as_ref()),
         );
         return None;
     };
@@ -74,26 +71,26 @@ pub fn validate(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<Bundle> {
     let b = Fields::new(&bundle.value, "bundle", diags)?;
     b.unknown(&["apiVersion", "name", "instances"], diags);
     let api = b.required_str("apiVersion", diags);
-    if let Some((v, loc)) = &api {
-        if v != "v1alpha1" {
-            diags.push(
-                Diagnostic::error(format!(
-                    "bundle.apiVersion: unsupported apiVersion {v:?}, want \"v1alpha1\""
-                ))
-                .at_opt(loc.as_ref())
-                .path("bundle.apiVersion"),
-            );
-        }
+    if let Some((v, loc)) = &api
+        && v != "v1alpha1"
+    {
+        diags.push(
+            Diagnostic::error(format!(
+                "bundle.apiVersion: unsupported apiVersion {v:?}, want \"v1alpha1\""
+            ))
+            .at_opt(loc.as_ref())
+            .path("bundle.apiVersion"),
+        );
     }
     let name = b.required_str("name", diags);
-    if let Some((n, loc)) = &name {
-        if let Err(e) = names::bundle_name(n) {
-            diags.push(
-                Diagnostic::error(format!("bundle.name: invalid name {n:?}: {e}"))
-                    .at_opt(loc.as_ref())
-                    .path("bundle.name"),
-            );
-        }
+    if let Some((n, loc)) = &name
+        && let Err(e) = names::bundle_name(n)
+    {
+        diags.push(
+            Diagnostic::error(format!("bundle.name: invalid name {n:?}: {e}"))
+                .at_opt(loc.as_ref())
+                .path("bundle.name"),
+        );
     }
     let mut instances = Vec::new();
     match b.get("instances") {
@@ -126,24 +123,27 @@ fn instance(entry: &Entry, diags: &mut Vec<Diagnostic>) -> Option<Instance> {
     let before = count_errors(diags);
     if let Err(e) = names::bundle_name(&entry.key) {
         diags.push(
-            Diagnostic::error(format!("{path}: invalid instance name {:?}: {e}", entry.key))
-                .at_opt(entry.key_loc.as_ref())
-                .path(path.clone())
-                .instance(entry.key.clone()),
+            Diagnostic::error(format!(
+                "{path}: invalid instance name {:?}: {e}",
+                entry.key
+            ))
+            .at_opt(entry.key_loc.as_ref())
+            .path(path.clone())
+            .instance(entry.key.clone()),
         );
     }
     let f = Fields::new(&entry.value, &path, diags)?;
     f.unknown(&["module", "namespace", "values"], diags);
     let namespace = f.required_str("namespace", diags);
-    if let Some((ns, loc)) = &namespace {
-        if let Err(e) = names::dns_label(ns) {
-            diags.push(
-                Diagnostic::error(format!("{path}.namespace: invalid namespace {ns:?}: {e}"))
-                    .at_opt(loc.as_ref())
-                    .path(format!("{path}.namespace"))
-                    .instance(entry.key.clone()),
-            );
-        }
+    if let Some((ns, loc)) = &namespace
+        && let Err(e) = names::dns_label(ns)
+    {
+        diags.push(
+            Diagnostic::error(format!("{path}.namespace: invalid namespace {ns:?}: {e}"))
+                .at_opt(loc.as_ref())
+                .path(format!("{path}.namespace"))
+                .instance(entry.key.clone()),
+        );
     }
     let module = match f.get("module") {
         None => {
@@ -419,7 +419,10 @@ bundle:
         assert_eq!(b.instances[0].name, "redis");
         assert_eq!(b.instances[0].module.version, "7.2.3");
         assert_eq!(b.instances[1].module.version, "latest");
-        assert_eq!(b.instances[1].module.url_loc, Some(Loc::new("b.yaml", 14, 14)));
+        assert_eq!(
+            b.instances[1].module.url_loc,
+            Some(Loc::new("b.yaml", 14, 14))
+        );
         assert_eq!(
             b.instances[0].values.to_json(),
             serde_json::json!({"maxmemory": 256})
@@ -438,26 +441,44 @@ bundle:
     #[test]
     fn wrong_api_version() {
         let d = one_error(&GOOD.replace("v1alpha1", "v1beta1"));
-        assert!(d.message.contains("unsupported apiVersion \"v1beta1\""), "{}", d.message);
+        assert!(
+            d.message.contains("unsupported apiVersion \"v1beta1\""),
+            "{}",
+            d.message
+        );
         assert_eq!((d.line, d.col), (Some(2), Some(15)));
     }
 
     #[test]
     fn unknown_field_in_bundle() {
         let d = one_error(&GOOD.replace("  name: podinfo\n", "  name: podinfo\n  extra: 1\n"));
-        assert!(d.message.contains("field not allowed: \"extra\""), "{}", d.message);
+        assert!(
+            d.message.contains("field not allowed: \"extra\""),
+            "{}",
+            d.message
+        );
         assert_eq!((d.line, d.col), (Some(4), Some(3)));
-        let d = one_error(&GOOD.replace("namespace: apps\n", "namespace: apps\n      nmespace: x\n"));
+        let d =
+            one_error(&GOOD.replace("namespace: apps\n", "namespace: apps\n      nmespace: x\n"));
         assert!(d.message.contains("\"nmespace\""), "{}", d.message);
         assert_eq!(d.instance.as_deref(), Some("app"));
         let d = one_error(&GOOD.replace("version: 7.2.3", "version: 7.2.3\n        tag: x"));
-        assert!(d.message.contains("bundle.instances.redis.module: field not allowed"), "{}", d.message);
+        assert!(
+            d.message
+                .contains("bundle.instances.redis.module: field not allowed"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
     fn invalid_names() {
         let d = one_error(&GOOD.replace("name: podinfo", "name: PodInfo"));
-        assert!(d.message.contains("invalid name \"PodInfo\""), "{}", d.message);
+        assert!(
+            d.message.contains("invalid name \"PodInfo\""),
+            "{}",
+            d.message
+        );
         assert_eq!((d.line, d.col), (Some(3), Some(9)));
         let d = one_error(&GOOD.replace("namespace: apps", "namespace: my_apps"));
         assert!(d.message.contains("invalid namespace"), "{}", d.message);
@@ -470,11 +491,22 @@ bundle:
     #[test]
     fn module_reference_rules() {
         let d = one_error(&GOOD.replace("file://./modules/app", "https://x/app"));
-        assert!(d.message.contains("must start with oci:// or file://"), "{}", d.message);
-        let d = one_error(&GOOD.replace("version: 7.2.3", "version: 7.2.3\n        digest: sha256:xyz"));
+        assert!(
+            d.message.contains("must start with oci:// or file://"),
+            "{}",
+            d.message
+        );
+        let d = one_error(&GOOD.replace(
+            "version: 7.2.3",
+            "version: 7.2.3\n        digest: sha256:xyz",
+        ));
         assert!(d.message.contains("invalid digest"), "{}", d.message);
         let d = one_error(&GOOD.replace("      namespace: apps\n", ""));
-        assert!(d.message.contains("namespace: field is required"), "{}", d.message);
+        assert!(
+            d.message.contains("namespace: field is required"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

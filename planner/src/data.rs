@@ -6,8 +6,8 @@
 //! evaluated CUE is converted into them too. Several sources are merged with
 //! [`unify`], which reports conflicting concrete values naming both places.
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Loc};
@@ -114,7 +114,9 @@ impl Node {
             Value::Bool(b) => Kind::Bool(*b),
             Value::Number(n) => Kind::Number(n.clone()),
             Value::String(s) => Kind::String(s.clone()),
-            Value::Array(items) => Kind::List(items.iter().map(|v| Node::from_json(v, loc)).collect()),
+            Value::Array(items) => {
+                Kind::List(items.iter().map(|v| Node::from_json(v, loc)).collect())
+            }
             Value::Object(map) => Kind::Map(
                 map.iter()
                     .map(|(k, v)| Entry {
@@ -133,21 +135,23 @@ impl Node {
 }
 
 /// Reads a YAML document into a located tree. `file` names the source.
-pub fn from_yaml(file: &str, text: &str) -> Result<Node, Diagnostic> {
+pub fn from_yaml(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
     // YAML 1.2 core booleans only (`yes`, `on`, `y` stay strings), as CUE's
     // YAML decoder reads them.
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.with_snippet = false;
     let raw: Spanned<Raw> = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        let loc = e.location().map(|l| Loc::new(file, l.line() as u32, l.column() as u32));
+        let loc = e
+            .location()
+            .map(|l| Loc::new(file, l.line() as u32, l.column() as u32));
         let mut msg = e.to_string();
         // The reader's message may carry its own position and a snippet;
         // the first line is the message.
         if let Some(first) = msg.lines().next() {
             msg = first.to_string();
         }
-        Diagnostic::error(format!("invalid YAML: {msg}")).at_opt(loc.as_ref())
+        Box::new(Diagnostic::error(format!("invalid YAML: {msg}")).at_opt(loc.as_ref()))
     })?;
     Ok(located(file, raw))
 }
@@ -155,13 +159,15 @@ pub fn from_yaml(file: &str, text: &str) -> Result<Node, Diagnostic> {
 /// Reads a JSON document into a located tree. Syntax is checked by a strict
 /// JSON reader; positions come from the YAML reader (JSON is YAML), or are
 /// left out when it disagrees.
-pub fn from_json_text(file: &str, text: &str) -> Result<Node, Diagnostic> {
+pub fn from_json_text(file: &str, text: &str) -> Result<Node, Box<Diagnostic>> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Diagnostic::error(format!("invalid JSON: {e}")).at(&Loc::new(
-            file,
-            e.line() as u32,
-            e.column() as u32,
-        ))
+        Box::new(
+            Diagnostic::error(format!("invalid JSON: {e}")).at(&Loc::new(
+                file,
+                e.line() as u32,
+                e.column() as u32,
+            )),
+        )
     })?;
     match from_yaml(file, text) {
         Ok(node) if node.to_json() == value => Ok(node),
@@ -361,11 +367,7 @@ pub fn unify(a: &mut Node, b: Node, path: &mut Vec<String>, diags: &mut Vec<Diag
                     (Kind::List(x), Kind::List(y)) => {
                         format!("incompatible list lengths ({} and {})", x.len(), y.len())
                     }
-                    _ => format!(
-                        "conflicting values {} and {}",
-                        short(&anode),
-                        short(&bnode)
-                    ),
+                    _ => format!("conflicting values {} and {}", short(&anode), short(&bnode)),
                 };
                 let places = match (&anode.loc, &bnode.loc) {
                     (Some(x), Some(y)) => format!(" (set at {x} and at {y})"),
@@ -420,7 +422,11 @@ mod tests {
 
     #[test]
     fn yaml_positions_are_kept() {
-        let n = from_yaml("b.yaml", "bundle:\n  name: x\n  list:\n    - 1\n    - two\n").unwrap();
+        let n = from_yaml(
+            "b.yaml",
+            "bundle:\n  name: x\n  list:\n    - 1\n    - two\n",
+        )
+        .unwrap();
         let bundle = n.get("bundle").unwrap();
         let name = bundle.entry("name").unwrap();
         assert_eq!(name.key_loc, Some(Loc::new("b.yaml", 2, 3)));
@@ -467,7 +473,11 @@ mod tests {
         unify(&mut a, b, &mut Vec::new(), &mut diags);
         assert_eq!(diags.len(), 1);
         let d = &diags[0];
-        assert!(d.message.contains("conflicting values 1 and 3"), "{}", d.message);
+        assert!(
+            d.message.contains("conflicting values 1 and 3"),
+            "{}",
+            d.message
+        );
         assert!(d.message.contains("a.yaml:2:6"), "{}", d.message);
         assert!(d.message.contains("b.yaml:3:6"), "{}", d.message);
         assert_eq!(d.path.as_deref(), Some("x.y"));

@@ -12,12 +12,24 @@
 //!   [`plan_unmasked`]: the same with secrets in clear, for applying;
 //! - [`vet`]: the diagnostics alone.
 
+pub mod build;
 pub mod bundle;
 pub mod data;
+pub mod decode;
 pub mod diag;
+pub mod hash;
+pub mod inject;
 pub mod input;
+pub mod live;
+pub mod locate;
+pub mod mask;
+pub mod modkey;
 pub mod names;
+pub mod objects;
 pub mod plan;
+mod planning;
+mod requirements;
+pub mod runtime;
 pub mod source;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
@@ -31,33 +43,28 @@ pub use plan::PlanOutput;
 /// reported as diagnostics, and one bad cluster or instance does not hide the
 /// others' plans.
 pub fn plan(input: &PlannerInput) -> PlanOutput {
-    let mut out = plan_unmasked(input);
-    out.masked = true;
+    let (mut out, secrets) = planning::run(input);
+    mask::mask_plan(&mut out, &secrets);
     out
 }
 
 /// Plans every selected cluster with secrets in clear. For the applier only:
-/// never print or store this document.
+/// never print or store this document. Hashes equal those of [`plan`].
 pub fn plan_unmasked(input: &PlannerInput) -> PlanOutput {
-    let _ = input;
-    PlanOutput {
-        plan_version: plan::PLAN_VERSION,
-        diagnostics: vec![Diagnostic::error("the planner is not built yet")],
-        ..PlanOutput::default()
-    }
+    planning::run(input).0
 }
 
 /// The clusters (with their runtime queries) and the modules a plan of
 /// `input` needs. Reads `bundles`, `runtime`, `options` and the clusters'
-/// runtime values (when present; module references that depend on runtime
-/// values not given yet are reported); ignores `modules`.
+/// runtime values (when present: a module reference may depend on them);
+/// ignores `modules`. Errors (and only errors) are returned as `Err`.
 pub fn requirements(input: &PlannerInput) -> Result<Requirements, Diagnostics> {
-    let _ = input;
-    Err(vec![Diagnostic::error("the planner is not built yet")])
+    requirements::requirements(input)
 }
 
-/// Validates the bundle and runtime, and builds every instance whose module
-/// is in the map; returns the diagnostics (no cluster is needed).
+/// Validates the bundle and runtime and builds every instance; returns the
+/// diagnostics, secrets masked (no cluster is needed: without facts the
+/// default Kubernetes version is used).
 pub fn vet(input: &PlannerInput) -> Diagnostics {
-    plan_unmasked(input).diagnostics
+    plan(input).diagnostics
 }

@@ -154,7 +154,8 @@ pub fn label_value(s: &str) -> Result<(), String> {
     let edge = |c: u8| c.is_ascii_alphanumeric();
     if !(edge(b[0])
         && edge(b[b.len() - 1])
-        && b.iter().all(|&c| edge(c) || matches!(c, b'-' | b'_' | b'.')))
+        && b.iter()
+            .all(|&c| edge(c) || matches!(c, b'-' | b'_' | b'.')))
     {
         return Err(
             "must consist of alphanumerics, '-', '_' or '.', and start and end with an alphanumeric"
@@ -201,14 +202,18 @@ pub fn digest(s: &str) -> Result<(), String> {
         && alg
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+._-".contains(c));
-    let hex_ok = hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+    let hex_ok = hex
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
     let len_ok = if alg == "sha256" {
         hex.len() == 64
     } else {
         hex.len() >= 32
     };
     if !(alg_ok && hex_ok && len_ok) {
-        return Err("must be <algorithm>:<hex>, e.g. sha256: followed by 64 lowercase hex digits".into());
+        return Err(
+            "must be <algorithm>:<hex>, e.g. sha256: followed by 64 lowercase hex digits".into(),
+        );
     }
     Ok(())
 }

@@ -77,7 +77,11 @@ impl Format {
                 }
             }
         }
-        if yaml > cue { Format::Yaml } else { Format::Cue }
+        if yaml > cue {
+            Format::Yaml
+        } else {
+            Format::Cue
+        }
     }
 }
 
