@@ -126,25 +126,46 @@ function renderAll() {
 // ---------------------------------------------------------------- files and editor
 
 const roleTag = { bundle: 'bundle', runtime: 'runtime' };
+/** Folders the user opened or closed; `cue.mod` folders start closed. */
+const folderOpen = new Map();
+
+function isOpen(dir) {
+  if (!folderOpen.has(dir)) folderOpen.set(dir, !/(^|\/)cue\.mod$/.test(dir));
+  return folderOpen.get(dir);
+}
 
 function renderTree() {
   const s = state.session;
-  const paths = Object.keys(s.files).sort((a, b) => {
-    const rank = (p) => (s.roles[p] === 'bundle' ? 0 : s.roles[p] === 'runtime' ? 1 : 2);
-    return rank(a) - rank(b) || a.localeCompare(b);
+  const paths = Object.keys(s.files);
+  // Bundles and runtimes first, then every other file in a folder tree.
+  const top = paths.filter((p) => s.roles[p] !== 'module').sort((a, b) => (s.roles[a] === s.roles[b] ? a.localeCompare(b) : s.roles[a] === 'bundle' ? -1 : 1));
+  const items = top.map((path) =>
+    h('li', { class: path === s.active ? 'active' : '', title: path, dataset: { path }, onclick: () => openFile(path) },
+      path, h('span', { class: 'tag' }, roleTag[s.roles[path]])));
+  const rest = paths.filter((p) => s.roles[p] === 'module').sort((a, b) => {
+    // Files before subfolders at each level, like a file manager.
+    const da = dirname(a);
+    const db = dirname(b);
+    return da === db ? a.localeCompare(b) : da.localeCompare(db);
   });
-  const items = [];
-  let lastDir = null;
-  for (const path of paths) {
-    const dir = s.roles[path] === 'module' ? dirname(path) : null;
-    if (dir !== null && dir !== lastDir) items.push(h('li', { class: 'dir' }, dir ? dir + '/' : './'));
-    lastDir = dir;
-    const label = dir !== null ? path.slice(dir ? dir.length + 1 : 0) : path;
-    items.push(
-      h('li', { class: path === s.active ? 'active' : '', title: path, dataset: { path }, onclick: () => openFile(path) },
-        dir !== null ? '  ' + label : label,
-        roleTag[s.roles[path]] ? h('span', { class: 'tag' }, roleTag[s.roles[path]]) : null),
-    );
+  const shown = new Set();
+  for (const path of rest) {
+    const parts = path.split('/');
+    let hidden = false;
+    for (let depth = 1; depth < parts.length; depth++) {
+      const dir = parts.slice(0, depth).join('/');
+      if (!shown.has(dir) && !hidden) {
+        shown.add(dir);
+        const open = isOpen(dir);
+        items.push(h('li', { class: 'dir', style: `padding-left: ${12 + (depth - 1) * 12}px`, title: dir, dataset: { dir },
+          onclick: () => { folderOpen.set(dir, !open); renderTree(); } },
+          h('span', { class: 'caret' }, open ? '▾' : '▸'), parts[depth - 1] + '/'));
+      }
+      if (!isOpen(dir)) hidden = true;
+    }
+    if (hidden) continue;
+    items.push(h('li', { class: path === s.active ? 'active' : '', style: `padding-left: ${12 + (parts.length - 1) * 12}px`, title: path, dataset: { path }, onclick: () => openFile(path) },
+      parts.at(-1)));
   }
   for (const key of Object.keys(s.extraModules)) items.push(h('li', { class: 'dir', title: key }, `${key} (from input)`));
   $('file-tree').replaceChildren(...items);
@@ -415,7 +436,7 @@ function renderMatrix() {
         const counts = view.actionCounts(inst);
         const acts = ACTIONS.filter(([a]) => counts[a]).map(([a, sign]) => h('span', { class: `act-${a}` }, `${sign}${counts[a]} `));
         return h('td', {
-          class: `cell${failed ? ' error' : ''}`,
+          class: `cell${failed || (!inst && c.ok === false) ? ' error' : ''}`,
           dataset: { cluster: c.name, instance: i.name, count: String(objs.length) },
           title: `${i.name} on ${c.name}`,
           onclick: () => {
@@ -424,7 +445,9 @@ function renderMatrix() {
             selectTab('objects');
           },
         },
-        inst ? h('span', { class: 'count' }, String(objs.length)) : h('span', { class: 'count' }, failed ? '!' : '–'),
+        failed || (!inst && c.ok === false)
+          ? h('span', { class: 'count', title: 'See the diagnostics' }, '✕')
+          : h('span', { class: 'count' }, inst ? String(objs.length) : '–'),
         acts.length ? h('span', { class: 'acts' }, acts) : null);
       })));
   $('matrix').replaceChildren(h('table', { class: 'matrix', id: 'matrix-table' }, h('thead', {}, head), h('tbody', {}, rows)));
@@ -531,11 +554,10 @@ function renderDiagnostics() {
     return h('tr', {},
       h('td', { class: `sev ${d.severity}` }, d.severity),
       h('td', {}, link),
-      h('td', {}, d.cluster ?? ''),
-      h('td', {}, d.instance ?? ''),
+      h('td', { class: 'where' }, [d.cluster, d.instance].filter(Boolean).join(' / ')),
       h('td', { class: 'msg' }, d.message + (d.path ? ` (at ${d.path})` : '')));
   }));
-  if (!diags.length) $('diag-body').replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No diagnostics.')));
+  if (!diags.length) $('diag-body').replaceChildren(h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No diagnostics.')));
 }
 
 // ---------------------------------------------------------------- runtime values

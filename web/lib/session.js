@@ -111,7 +111,10 @@ export function buildInput(session, requirements) {
   /** @type {Record<string, string>} module key -> session folder */
   const moduleDirs = {};
   const missing = [];
-  for (const m of requirements?.modules ?? []) {
+  // Without requirements (the bundle does not evaluate on some cluster),
+  // offer every module folder under the key the planner gives local modules.
+  const wanted = requirements?.modules ?? moduleRoots(session).map((root) => ({ key: `file://${root}`, url: `file://${root}`, path: root }));
+  for (const m of wanted) {
     if (session.extraModules[m.key]) {
       modules[m.key] = session.extraModules[m.key];
       continue;
