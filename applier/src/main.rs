@@ -31,6 +31,8 @@ enum Command {
     /// Push, pull and list modules in OCI registries.
     #[command(subcommand)]
     Mod(cmd::module::ModCommand),
+    /// Serve the browser preview on loopback.
+    Preview(cmd::preview::PreviewArgs),
 }
 
 #[tokio::main]
@@ -48,6 +50,7 @@ async fn main() -> ExitCode {
         Command::Delete(a) => cmd::delete::run(a).await,
         Command::Status(a) => cmd::status::run(a).await,
         Command::Mod(c) => cmd::module::run(c).await.map(|()| 0),
+        Command::Preview(a) => cmd::preview::run(a).await.map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -31,6 +31,8 @@ mod planning;
 mod requirements;
 pub mod runtime;
 pub mod source;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use cue_eval as cue;
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity};

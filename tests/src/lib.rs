@@ -1,6 +1,8 @@
-//! Support for ferry's end-to-end tests: the local fleet of real API servers.
+//! Support for ferry's end-to-end tests: the local fleet of real API servers,
+//! a real OCI registry, a real browser, and the CUE conformance runner.
 
-pub mod fleet;
+pub mod browser;
 pub mod conformance;
+pub mod fleet;
 /// A real OCI registry for tests.
 pub mod registry;

@@ -5,6 +5,7 @@ pub mod build;
 pub mod delete;
 pub mod module;
 pub mod plan;
+pub mod preview;
 pub mod status;
 pub mod vet;
 
