@@ -39,6 +39,7 @@ async fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("FERRY_LOG"))
         .with_writer(std::io::stderr)
         .init();
+    applier::kube::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(a) => cmd::plan::run(a).await,

@@ -38,7 +38,7 @@ fn config_map(ns: &str, name: &str, value: &str) -> Value {
 
 fn service(ns: &str, name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
-        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}], "selector": {"app": name}}})
+        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}], "selector": {"app": name}}})
 }
 
 fn service_account(ns: &str, name: &str) -> Value {
