@@ -52,8 +52,12 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        // Planner diagnostics carry their own `file:line:col: error:` prefix.
         Err(e) => {
-            eprintln!("error: {e:#}");
+            match e.downcast_ref::<applier::session::Diagnostics>() {
+                Some(d) => eprintln!("{d}"),
+                None => eprintln!("error: {e:#}"),
+            }
             ExitCode::from(1)
         }
     }

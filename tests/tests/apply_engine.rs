@@ -505,3 +505,59 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_stored_by_timoni_is_upgraded_and_pruned() -> Result<()> {
+    use ::kube::api::{Patch, PatchParams};
+    let fleet = tokio::task::spawn_blocking(|| Fleet::start(1)).await??;
+    let ns = "e2e-timoni";
+    let c = cluster(&fleet, 1).await;
+    inventory::ensure_namespace(&c, ns).await?;
+    // What Timoni leaves behind: objects applied with field manager `timoni`
+    // and an Opaque instance Secret (older Timoni versions set no type).
+    let cm_kind = c.kind("v1", "ConfigMap").await?;
+    let mut kept = owned(config_map(ns, "kept", "v1"), "legacy", ns);
+    kept["data"]["old-key"] = json!("dropped later");
+    let legacy = owned(config_map(ns, "legacy", "x"), "legacy", ns);
+    for obj in [&kept, &legacy] {
+        let name = obj["metadata"]["name"].as_str().unwrap();
+        c.api(&cm_kind, ns).patch(name, &PatchParams::apply("timoni").force(), &Patch::Apply(obj)).await?;
+    }
+    let doc = json!({"kind": "Instance", "apiVersion": "timoni.sh/v1alpha1",
+        "metadata": {"name": "legacy", "namespace": ns, "creationTimestamp": null, "labels": {"bundle.timoni.sh/name": BUNDLE}},
+        "module": {"name": "example.com/web", "repository": "oci://ghcr.io/example/web", "version": "1.0.0", "digest": "sha256:00"},
+        "values": "values: {}\n", "lastTransitionTime": "2024-01-01T00:00:00Z",
+        "inventory": {"entries": [{"id": "e2e-timoni_kept__ConfigMap", "v": "v1"}, {"id": "e2e-timoni_legacy__ConfigMap", "v": "v1"}]}});
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "timoni.legacy", "namespace": ns, "labels": {
+            "app.kubernetes.io/name": "legacy", "app.kubernetes.io/component": "instance", "app.kubernetes.io/created-by": "timoni"}},
+        "data": {"instance": base64_encode(&serde_json::to_vec(&doc)?)}});
+    let secret_kind = c.kind("v1", "Secret").await?;
+    c.api(&secret_kind, ns).patch("timoni.legacy", &PatchParams::apply("timoni").force(), &Patch::Apply(&secret)).await?;
+
+    // ferry's revision keeps `kept` (without `old-key`) and drops `legacy`.
+    let inst = instance("legacy", ns, vec![config_map(ns, "kept", "v2")]);
+    let reports = run(&fleet, &inst, &opts()).await;
+    assert_ok(&reports);
+    assert_eq!(reports[0].action_of("ConfigMap/e2e-timoni/kept"), Some(Action::Configured));
+    assert_eq!(reports[0].action_of("ConfigMap/e2e-timoni/legacy"), Some(Action::Deleted));
+    assert!(c.get(&obj("ConfigMap", ns, "legacy")).await?.is_none());
+    // Fields Timoni owned were taken over, so the one ferry no longer sets is gone.
+    let live = c.get(&obj("ConfigMap", ns, "kept")).await?.unwrap();
+    assert_eq!(live["data"], json!({"value": "v2"}));
+    let managers: Vec<&str> =
+        live["metadata"]["managedFields"].as_array().unwrap().iter().map(|m| m["manager"].as_str().unwrap()).collect();
+    assert_eq!(managers, ["ferry"]);
+    // The Secret keeps its (immutable) type and now holds ferry's revision.
+    let stored = c.get(&obj("Secret", ns, "timoni.legacy")).await?.unwrap();
+    assert_eq!(stored["type"], "Opaque");
+    let doc: Value = serde_json::from_slice(&base64_decode(stored["data"]["instance"].as_str().unwrap()))?;
+    assert_eq!(doc["inventory"]["entries"], json!([{"id": "e2e-timoni_kept__ConfigMap", "v": "v1"}]));
+    assert_eq!(doc["module"]["repository"], "file://./modules/web");
+    Ok(())
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
