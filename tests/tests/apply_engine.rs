@@ -521,7 +521,13 @@ async fn an_instance_stored_by_timoni_is_upgraded_and_pruned() -> Result<()> {
     let legacy = owned(config_map(ns, "legacy", "x"), "legacy", ns);
     for obj in [&kept, &legacy] {
         let name = obj["metadata"]["name"].as_str().unwrap();
-        c.api(&cm_kind, ns).patch(name, &PatchParams::apply("timoni").force(), &Patch::Apply(obj)).await?;
+        c.api(&cm_kind, ns)
+            .patch(
+                name,
+                &PatchParams::apply("timoni").force(),
+                &Patch::Apply(obj),
+            )
+            .await?;
     }
     let doc = json!({"kind": "Instance", "apiVersion": "timoni.sh/v1alpha1",
         "metadata": {"name": "legacy", "namespace": ns, "creationTimestamp": null, "labels": {"bundle.timoni.sh/name": BUNDLE}},
@@ -533,26 +539,46 @@ async fn an_instance_stored_by_timoni_is_upgraded_and_pruned() -> Result<()> {
             "app.kubernetes.io/name": "legacy", "app.kubernetes.io/component": "instance", "app.kubernetes.io/created-by": "timoni"}},
         "data": {"instance": base64_encode(&serde_json::to_vec(&doc)?)}});
     let secret_kind = c.kind("v1", "Secret").await?;
-    c.api(&secret_kind, ns).patch("timoni.legacy", &PatchParams::apply("timoni").force(), &Patch::Apply(&secret)).await?;
+    c.api(&secret_kind, ns)
+        .patch(
+            "timoni.legacy",
+            &PatchParams::apply("timoni").force(),
+            &Patch::Apply(&secret),
+        )
+        .await?;
 
     // ferry's revision keeps `kept` (without `old-key`) and drops `legacy`.
     let inst = instance("legacy", ns, vec![config_map(ns, "kept", "v2")]);
     let reports = run(&fleet, &inst, &opts()).await;
     assert_ok(&reports);
-    assert_eq!(reports[0].action_of("ConfigMap/e2e-timoni/kept"), Some(Action::Configured));
-    assert_eq!(reports[0].action_of("ConfigMap/e2e-timoni/legacy"), Some(Action::Deleted));
+    assert_eq!(
+        reports[0].action_of("ConfigMap/e2e-timoni/kept"),
+        Some(Action::Configured)
+    );
+    assert_eq!(
+        reports[0].action_of("ConfigMap/e2e-timoni/legacy"),
+        Some(Action::Deleted)
+    );
     assert!(c.get(&obj("ConfigMap", ns, "legacy")).await?.is_none());
     // Fields Timoni owned were taken over, so the one ferry no longer sets is gone.
     let live = c.get(&obj("ConfigMap", ns, "kept")).await?.unwrap();
     assert_eq!(live["data"], json!({"value": "v2"}));
-    let managers: Vec<&str> =
-        live["metadata"]["managedFields"].as_array().unwrap().iter().map(|m| m["manager"].as_str().unwrap()).collect();
+    let managers: Vec<&str> = live["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["manager"].as_str().unwrap())
+        .collect();
     assert_eq!(managers, ["ferry"]);
     // The Secret keeps its (immutable) type and now holds ferry's revision.
     let stored = c.get(&obj("Secret", ns, "timoni.legacy")).await?.unwrap();
     assert_eq!(stored["type"], "Opaque");
-    let doc: Value = serde_json::from_slice(&base64_decode(stored["data"]["instance"].as_str().unwrap()))?;
-    assert_eq!(doc["inventory"]["entries"], json!([{"id": "e2e-timoni_kept__ConfigMap", "v": "v1"}]));
+    let doc: Value =
+        serde_json::from_slice(&base64_decode(stored["data"]["instance"].as_str().unwrap()))?;
+    assert_eq!(
+        doc["inventory"]["entries"],
+        json!([{"id": "e2e-timoni_kept__ConfigMap", "v": "v1"}])
+    );
     assert_eq!(doc["module"]["repository"], "file://./modules/web");
     Ok(())
 }
@@ -560,4 +586,76 @@ async fn an_instance_stored_by_timoni_is_upgraded_and_pruned() -> Result<()> {
 fn base64_encode(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_runs_write_nothing_and_diffs_mask_secrets() -> Result<()> {
+    let fleet = tokio::task::spawn_blocking(|| Fleet::start(1)).await??;
+    let ns = "e2e-dry";
+    let c = cluster(&fleet, 1).await;
+    let secret = |password: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": ns}, "stringData": {"password": password}});
+    let inst = instance(
+        "dry",
+        ns,
+        vec![config_map(ns, "cfg", "1"), secret("hunter2")],
+    );
+    let dry = Options {
+        dry_run: true,
+        diff: true,
+        ..opts()
+    };
+
+    // A dry run into a namespace that does not exist yet reports creations only.
+    let reports = run(&fleet, &inst, &dry).await;
+    assert_ok(&reports);
+    assert_eq!(reports[0].count(Action::Created), 2);
+    assert!(c.get(&obj("Namespace", "", ns)).await?.is_none());
+    assert!(c.get(&obj("Secret", ns, "timoni.dry")).await?.is_none());
+
+    let reports = run(&fleet, &inst, &opts()).await;
+    assert_ok(&reports);
+    let reports = run(&fleet, &inst, &dry).await;
+    assert_ok(&reports);
+    assert_eq!(
+        reports[0].count(Action::Unchanged),
+        2,
+        "{:?}",
+        actions(&reports[0])
+    );
+
+    // A changed password: reported as configured with a masked diff, not written.
+    let inst2 = instance(
+        "dry",
+        ns,
+        vec![config_map(ns, "cfg", "2"), secret("swordfish")],
+    );
+    let reports = run(&fleet, &inst2, &dry).await;
+    assert_ok(&reports);
+    let outcomes = &reports[0].instances[0].outcomes;
+    let secret_diff = outcomes
+        .iter()
+        .find(|o| o.object.kind == "Secret")
+        .and_then(|o| o.diff.clone())
+        .expect("secret diff");
+    assert!(secret_diff.contains("*** (changed)"), "{secret_diff}");
+    for plain in ["hunter2", "swordfish", "aHVudGVyMg", "c3dvcmRmaXNo"] {
+        assert!(
+            !secret_diff.contains(plain),
+            "secret leaked in diff: {secret_diff}"
+        );
+    }
+    let cm_diff = outcomes
+        .iter()
+        .find(|o| o.object.kind == "ConfigMap")
+        .and_then(|o| o.diff.clone())
+        .expect("cm diff");
+    assert!(
+        cm_diff.contains("-  value: '1'") || cm_diff.contains("-  value: \"1\""),
+        "{cm_diff}"
+    );
+    assert_eq!(
+        c.get(&obj("ConfigMap", ns, "cfg")).await?.unwrap()["data"]["value"],
+        "1"
+    );
+    Ok(())
 }
