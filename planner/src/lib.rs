@@ -55,7 +55,9 @@ pub fn plan_unmasked(input: &PlannerInput) -> PlanOutput {
 /// The clusters (with their runtime queries) and the modules a plan of
 /// `input` needs. Reads `bundles`, `runtime`, `options` and the clusters'
 /// runtime values (when present: a module reference may depend on them);
-/// ignores `modules`. Errors (and only errors) are returned as `Err`.
+/// ignores `modules`. `Err` (errors only) when nothing can be planned;
+/// errors that concern only some clusters are in
+/// [`Requirements::diagnostics`].
 pub fn requirements(input: &PlannerInput) -> Result<Requirements, Diagnostics> {
     requirements::requirements(input)
 }
