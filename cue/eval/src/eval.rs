@@ -494,9 +494,13 @@ impl Engine {
         }
         self.apply_list_types(v);
         let disjs = std::mem::take(&mut self.vm(v).disjs);
-        self.vm(v).st = St::Arcs;
         if !disjs.is_empty() {
+            // Still "being built" while the disjuncts are tried, so
+            // references back to it are seen as cycles.
             self.expand_disjunctions(v, disjs);
+        }
+        if self.v(v).st == St::Adding {
+            self.vm(v).st = St::Arcs;
         }
         self.apply_patterns(v);
         self.depth -= 1;
@@ -601,6 +605,17 @@ impl Engine {
                         ci: c.ci,
                         chain,
                     });
+                    return;
+                }
+                if self.cycle_hits > h0
+                    && self.v(v).st == St::Deferring
+                    && matches!(&val, Val::Bottom(er) if er.kind == ErrorKind::Incomplete)
+                {
+                    // Still cyclic after the other conjuncts: the cycle is
+                    // resolved when they made the value concrete.
+                    if !self.v(v).base.is_concrete_scalar() {
+                        self.vm(v).self_cycle = true;
+                    }
                     return;
                 }
                 self.add_val(v, val, c.ci, e.span);
