@@ -23,6 +23,8 @@ enum Scope {
 #[derive(Clone)]
 enum Target {
     Field(Label),
+    /// A label alias: the label's name as a string.
+    Str(Rc<str>),
     Let(u32),
     Import(Rc<str>),
 }
@@ -195,6 +197,7 @@ impl<'a> Compiler<'a> {
                                 name: name.into(),
                             },
                             Target::Import(p) => ExprKind::Import(p),
+                            Target::Str(s) => ExprKind::Str(s),
                         };
                         return Expr::new(kind, span);
                     }
@@ -234,6 +237,23 @@ impl<'a> Compiler<'a> {
                     }
                     if let (Some(l), Some(a)) = (l, &f.alias) {
                         names.insert(a.name.clone(), Target::Field(l));
+                    }
+                    if let Some(l) = l {
+                        match &f.postfix_alias {
+                            Some(ast::PostfixAlias::Single(id)) => {
+                                names.insert(id.name.clone(), Target::Field(l));
+                            }
+                            Some(ast::PostfixAlias::Dual { label, value }) => {
+                                if let Some(k) = label {
+                                    let name: Rc<str> = f.label.name().unwrap_or("").into();
+                                    names.insert(k.name.clone(), Target::Str(name));
+                                }
+                                if let Some(v) = value {
+                                    names.insert(v.name.clone(), Target::Field(l));
+                                }
+                            }
+                            None => {}
+                        }
                     }
                     if let (Some(l), ast::ExprKind::Alias { name, .. }) = (l, &f.value.kind) {
                         names.insert(name.name.clone(), Target::Field(l));
@@ -275,7 +295,14 @@ impl<'a> Compiler<'a> {
                 match &f.label {
                     ast::Label::Pattern { alias, expr, .. } => {
                         let pat = self.expr(expr);
-                        let names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+                        let mut names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+                        match &f.postfix_alias {
+                            Some(ast::PostfixAlias::Single(id)) => names.push(id.name.clone()),
+                            Some(ast::PostfixAlias::Dual { label: Some(k), .. }) => {
+                                names.push(k.name.clone())
+                            }
+                            _ => {}
+                        }
                         let names = if names.is_empty() {
                             vec![String::new()]
                         } else {
