@@ -11,6 +11,17 @@
 //! - [`plan`]: the masked plan (what `ferry plan -o json` prints);
 //!   [`plan_unmasked`]: the same with secrets in clear, for applying;
 //! - [`vet`]: the diagnostics alone.
+//!
+//! The pipeline, a module per step: [`source`] (format of a source) →
+//! [`decode`] (parse once; per cluster, [`inject`] runtime values, unify
+//! CUE/YAML/JSON with cue-eval, export located data via [`locate`] and
+//! [`data`]) → [`bundle`] / [`runtime`] (v1alpha1 validation, cluster
+//! selection; [`names`] holds the name rules) → [`modkey`] (module keys) →
+//! [`build`] (module main package, tags, Timoni's value merge, schema,
+//! `timoni.apply`) → [`objects`] (API-server checks, labels, namespaces,
+//! stages, inventory ids) → [`live`] (actions, diffs, deletes against a
+//! snapshot) → [`hash`] → [`mask`]. `planning` drives it and shares work
+//! across clusters; [`input`] and [`plan`] are the JSON contracts.
 
 pub mod build;
 pub mod bundle;
