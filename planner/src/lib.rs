@@ -8,7 +8,7 @@
 //! Entry points:
 //! - [`requirements`]: which clusters and modules a plan needs, so the
 //!   applier reads each exactly once before planning;
-//! - [`plan`]: the masked plan (what `ferry plan -o json` prints);
+//! - [`plan()`]: the masked plan (what `ferry plan -o json` prints);
 //!   [`plan_unmasked`]: the same with secrets in clear, for applying;
 //! - [`vet`]: the diagnostics alone.
 //!
@@ -21,7 +21,7 @@
 //! `timoni.apply`) → [`objects`] (API-server checks, labels, namespaces,
 //! stages, inventory ids) → [`live`] (actions, diffs, deletes against a
 //! snapshot) → [`hash`] → [`mask`]. `planning` drives it and shares work
-//! across clusters; [`input`] and [`plan`] are the JSON contracts.
+//! across clusters; [`input`] and [`mod@plan`] are the JSON contracts.
 
 pub mod build;
 pub mod bundle;
@@ -58,7 +58,7 @@ pub fn plan(input: &PlannerInput) -> PlanOutput {
 }
 
 /// Plans every selected cluster with secrets in clear. For the applier only:
-/// never print or store this document. Hashes equal those of [`plan`].
+/// never print or store this document. Hashes equal those of [`plan()`].
 pub fn plan_unmasked(input: &PlannerInput) -> PlanOutput {
     planning::run(input).0
 }
