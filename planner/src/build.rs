@@ -1,9 +1,11 @@
 //! Building a module instance: Timoni's `main` package evaluated with the
 //! instance's tags and merged values, then `timoni.apply` read step by step.
 //!
-//! Module loading: the module's root package `main` is compiled from the
-//! module map with `@tag(name)`, `@tag(namespace)`,
-//! `@tag(x, var=moduleVersion)` and `@tag(x, var=kubeVersion)` injected.
+//! Module loading: the module's root package `main` is parsed once per plan
+//! and compiled for each build, with `@tag(name)`, `@tag(namespace)`,
+//! `@tag(x, var=moduleVersion)` and `@tag(x, var=kubeVersion)` filled in at
+//! the tagged fields (or, for tags no static path reaches, injected by
+//! rewriting the file).
 //! Packages imported from the module itself, `cue.mod/pkg` and
 //! `cue.mod/gen` need cue-eval's module loader, which is not available yet:
 //! a module importing them gets a diagnostic naming the import.
@@ -37,6 +39,13 @@ pub struct LoadedModule {
     pub digest: Option<String>,
     /// The root `main` package files (path, text), without `values.cue`.
     pub main_files: Vec<(String, String)>,
+    /// The same files parsed once, file `i` with `FileId(i)`, so every
+    /// build compiles them without parsing again.
+    pub parsed: Vec<cue_syntax::ast::File>,
+    /// The `@tag` fields, when all of them sit at static paths (then tags
+    /// are filled in at those paths; otherwise files are rewritten per
+    /// build).
+    pub tag_sites: Option<Vec<TagSite>>,
     /// The defaults of `values.cue` (`values:`), as data.
     pub defaults: Value,
     /// Why the module cannot be built, if it cannot.
@@ -53,6 +62,8 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
         version: files.version.clone(),
         digest: files.digest.clone(),
         main_files: Vec::new(),
+        parsed: Vec::new(),
+        tag_sites: Some(Vec::new()),
         defaults: Value::Object(Default::default()),
         errors: Vec::new(),
     };
@@ -141,7 +152,8 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
         let Some(text) = text_of(path, &mut m.errors) else {
             continue;
         };
-        let (file, errors) = cue_syntax::parse_file(cue_syntax::FileId(0), &display(path), &text);
+        let id = cue_syntax::FileId(m.main_files.len() as u32);
+        let (file, errors) = cue_syntax::parse_file(id, &display(path), &text);
         if !errors.is_empty() {
             for e in errors {
                 m.errors.push(Diagnostic::error(e.message).at(&Loc::new(
@@ -168,9 +180,145 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
                 );
             }
         }
+        if let Some(sites) = &mut m.tag_sites
+            && !tag_sites(&file.decls, &mut Vec::new(), &display(path), sites)
+        {
+            m.tag_sites = None;
+        }
         m.main_files.push((path.clone(), text));
+        m.parsed.push(file);
     }
     m
+}
+
+/// A field that takes a tag: `path: T @tag(tag)` or `@tag(x, var=tag)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagSite {
+    /// The field's path, as [`cue_eval::parse_path`] reads it.
+    pub path: String,
+    /// The tag name, or the variable name for `var=`.
+    pub name: String,
+    /// Whether `name` is a tag variable (`var=`).
+    pub var: bool,
+    /// The tag's `type=` (`string` by default).
+    pub ty: String,
+    /// Where the attribute is.
+    pub loc: Loc,
+}
+
+/// Collects the tag sites of a struct's declarations; false when a tag sits
+/// where no static path reaches it (a comprehension, a pattern, a dynamic
+/// label, a list).
+fn tag_sites(decls: &[Decl], path: &mut Vec<String>, file: &str, out: &mut Vec<TagSite>) -> bool {
+    for d in decls {
+        match d {
+            Decl::Field(f) => {
+                let label = f.label.name();
+                for a in f.attrs.iter().filter(|a| a.name == "tag") {
+                    let Some(label) = label else { return false };
+                    let args = a.args();
+                    let Some(tag) = args.first().filter(|x| x.key.is_none()) else {
+                        continue;
+                    };
+                    let var = args.iter().find(|x| x.key.as_deref() == Some("var"));
+                    let ty = args.iter().find(|x| x.key.as_deref() == Some("type"));
+                    let mut full = path.clone();
+                    full.push(label.to_string());
+                    out.push(TagSite {
+                        path: cue_path(&full),
+                        name: var.map_or(tag.value.clone(), |v| v.value.clone()),
+                        var: var.is_some(),
+                        ty: ty.map_or("string".to_string(), |t| t.value.clone()),
+                        loc: Loc::new(file, a.span.start.line, a.span.start.column),
+                    });
+                }
+                match label {
+                    Some(l) => {
+                        path.push(l.to_string());
+                        let ok = tag_sites_expr(&f.value, path, file, out);
+                        path.pop();
+                        if !ok {
+                            return false;
+                        }
+                    }
+                    None => {
+                        if has_tags_expr(&f.value) {
+                            return false;
+                        }
+                    }
+                }
+            }
+            Decl::Embed(e) if !tag_sites_expr(e, path, file, out) => {
+                return false;
+            }
+            Decl::Comprehension(c) if has_tags_expr(&c.body) => {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+fn tag_sites_expr(e: &Expr, path: &mut Vec<String>, file: &str, out: &mut Vec<TagSite>) -> bool {
+    match &e.kind {
+        ExprKind::Struct(s) => tag_sites(&s.decls, path, file, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            tag_sites_expr(lhs, path, file, out) && tag_sites_expr(rhs, path, file, out)
+        }
+        ExprKind::Paren(x) => tag_sites_expr(x, path, file, out),
+        _ => !has_tags_expr(e),
+    }
+}
+
+/// Whether any `@tag` sits anywhere inside an expression.
+fn has_tags_expr(e: &Expr) -> bool {
+    use cue_syntax::ast::ListElem;
+    let in_decls = |d: &[Decl]| {
+        d.iter().any(|x| match x {
+            Decl::Field(f) => f.attrs.iter().any(|a| a.name == "tag") || has_tags_expr(&f.value),
+            Decl::Embed(x) => has_tags_expr(x),
+            Decl::Comprehension(c) => has_tags_expr(&c.body),
+            _ => false,
+        })
+    };
+    match &e.kind {
+        ExprKind::Struct(s) => in_decls(&s.decls),
+        ExprKind::Binary { lhs, rhs, .. } => has_tags_expr(lhs) || has_tags_expr(rhs),
+        ExprKind::Paren(x) | ExprKind::Unary { x, .. } => has_tags_expr(x),
+        ExprKind::List(items) => items.iter().any(|i| match i {
+            ListElem::Expr(x) => has_tags_expr(x),
+            ListElem::Comprehension(c) => has_tags_expr(&c.body),
+            ListElem::Ellipsis(_) => false,
+        }),
+        _ => false,
+    }
+}
+
+/// Labels as a path [`cue_eval::parse_path`] reads: identifiers as they
+/// are, other labels quoted.
+fn cue_path(labels: &[String]) -> String {
+    labels
+        .iter()
+        .map(|l| {
+            let body = l
+                .strip_prefix("_#")
+                .or_else(|| l.strip_prefix('#'))
+                .or_else(|| l.strip_prefix('_'))
+                .unwrap_or(l);
+            let ident = !body.is_empty()
+                && !body.starts_with(|c: char| c.is_ascii_digit())
+                && body
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+            if ident {
+                l.clone()
+            } else {
+                cue_syntax::literal::quote_string(l)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// The inputs of one instance build; equal inputs build equal results.
@@ -222,33 +370,14 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
         ("kubeVersion", kube_version),
     ]
     .into();
-    let mut texts = Vec::new();
-    for (path, text) in &m.main_files {
-        let name = format!("{}/{path}", m.dir);
-        match inject_tags(&name, text, &tags, &vars) {
-            Ok(t) => texts.push((name, t)),
-            Err(d) => out.diags.extend(d),
-        }
-    }
-    if !out.diags.is_empty() {
-        return out;
-    }
-    let rt = Runtime::new();
-    let refs: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let root = match rt.compile_files(&refs) {
-        Ok(v) => v,
-        Err(errs) => {
-            out.diags = errs
-                .0
-                .iter()
-                .map(|e| eval_diag(e, &Locator::default(), &[]))
-                .collect();
-            return out;
-        }
+    let root = match &m.tag_sites {
+        Some(sites) => compile_parsed(m, sites, &tags, &vars, &mut out.diags),
+        None => compile_rewritten(m, &tags, &vars, &mut out.diags),
     };
+    let Some(root) = root else {
+        return out;
+    };
+    let rt = root.runtime().clone();
     let root = root.fill("values", &rt.from_json(&merged));
     // Values the schema rejects are reported at the bundle's values.
     let values_locator = Locator {
@@ -321,6 +450,89 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
         out.steps.push((step.label.clone(), objects));
     }
     out
+}
+
+/// Compiles the module's parsed files in a fresh runtime (no parsing) and
+/// fills the tags in at their fields.
+fn compile_parsed(
+    m: &LoadedModule,
+    sites: &[TagSite],
+    tags: &BTreeMap<&str, &str>,
+    vars: &BTreeMap<&str, &str>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<cue_eval::Value> {
+    let rt = Runtime::new();
+    for (i, (path, text)) in m.main_files.iter().enumerate() {
+        // Same order, same ids: the parsed spans stay valid.
+        if rt.add_source(&format!("{}/{path}", m.dir), text) != cue_syntax::FileId(i as u32) {
+            return compile_rewritten(m, tags, vars, diags);
+        }
+    }
+    let refs: Vec<&cue_syntax::ast::File> = m.parsed.iter().collect();
+    let mut root = rt.compile_asts(&refs);
+    for site in sites {
+        let value = if site.var {
+            vars.get(site.name.as_str())
+        } else {
+            tags.get(site.name.as_str())
+        };
+        let Some(value) = value else { continue };
+        let json = match site.ty.as_str() {
+            "string" => Some(Value::String(value.to_string())),
+            "int" | "number" => crate::inject::literal(crate::inject::AttrType::Number, value)
+                .and_then(|l| serde_json::from_str(&l).ok()),
+            "bool" => value.parse::<bool>().ok().map(Value::Bool),
+            _ => None,
+        };
+        match json {
+            Some(j) => root = root.fill(&site.path, &rt.from_json(&j)),
+            None => diags.push(
+                Diagnostic::error(format!(
+                    "tag {:?}: the value {value:?} is not a {}",
+                    site.name, site.ty
+                ))
+                .at(&site.loc),
+            ),
+        }
+    }
+    diags.is_empty().then_some(root)
+}
+
+/// Rewrites the files with the tags injected and compiles them (tags at
+/// paths no fill can reach).
+fn compile_rewritten(
+    m: &LoadedModule,
+    tags: &BTreeMap<&str, &str>,
+    vars: &BTreeMap<&str, &str>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<cue_eval::Value> {
+    let mut texts = Vec::new();
+    for (path, text) in &m.main_files {
+        let name = format!("{}/{path}", m.dir);
+        match inject_tags(&name, text, tags, vars) {
+            Ok(t) => texts.push((name, t)),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if !diags.is_empty() {
+        return None;
+    }
+    let rt = Runtime::new();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    match rt.compile_files(&refs) {
+        Ok(v) => Some(v),
+        Err(errs) => {
+            diags.extend(
+                errs.0
+                    .iter()
+                    .map(|e| eval_diag(e, &Locator::default(), &[])),
+            );
+            None
+        }
+    }
 }
 
 /// Nulls dropped, `List` kinds (`List`, `ConfigMapList`, ... with `items`)
@@ -639,5 +851,66 @@ mod tests {
                 json!({"kind": "C"})
             ]
         );
+    }
+
+    fn module(timoni: &str) -> LoadedModule {
+        let files = [
+            ("cue.mod/module.cue", "module: \"t.example/m\"\n"),
+            ("timoni.cue", timoni),
+            ("values.cue", "package main\nvalues: {}\n"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), FileContent::Text(v.to_string())))
+        .collect();
+        load(
+            "file://m",
+            &ModuleFiles {
+                url: "file://m".into(),
+                version: "0.0.0-devel".into(),
+                digest: None,
+                files,
+            },
+        )
+    }
+
+    fn instance() -> Instance {
+        Instance {
+            name: "app".into(),
+            loc: None,
+            module: crate::bundle::ModuleRef {
+                url: "file://m".into(),
+                url_loc: None,
+                version: "latest".into(),
+                digest: None,
+            },
+            namespace: "ns".into(),
+            values: crate::data::Node::new(crate::data::Kind::Map(Vec::new())),
+        }
+    }
+
+    #[test]
+    fn tags_at_static_paths_are_filled_without_reparsing() {
+        let src = "package main\ntimoni: {\n\tinstance: {\"my-name\": string @tag(name), kv: string @tag(kv, var=kubeVersion)}\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: instance.\"my-name\", data: kv: instance.kv}]\n}\n";
+        let m = module(src);
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let sites = m.tag_sites.clone().unwrap();
+        assert_eq!(
+            sites.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+            ["timoni.instance.\"my-name\"", "timoni.instance.kv"]
+        );
+        let b = build(&m, &instance(), "1.20.0", "0.0.0-devel");
+        assert!(b.diags.is_empty(), "{:?}", b.diags);
+        assert_eq!(b.steps[0].1[0]["metadata"]["name"], "app");
+        assert_eq!(b.steps[0].1[0]["data"]["kv"], "1.20.0");
+    }
+
+    #[test]
+    fn tags_in_comprehensions_are_injected_by_rewriting() {
+        let src = "package main\ntimoni: {\n\tinstance: {if true {n: string @tag(name)}}\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: instance.n}]\n}\n";
+        let m = module(src);
+        assert!(m.tag_sites.is_none());
+        let b = build(&m, &instance(), "1.20.0", "0.0.0-devel");
+        assert!(b.diags.is_empty(), "{:?}", b.diags);
+        assert_eq!(b.steps[0].1[0]["metadata"]["name"], "app");
     }
 }

@@ -285,6 +285,11 @@ pub struct Requirements {
     /// The distinct modules the selected clusters' instances reference,
     /// sorted by key.
     pub modules: Vec<ModuleRequirement>,
+    /// Errors that concern only some clusters (their bundle does not
+    /// evaluate with their runtime values); those clusters contribute no
+    /// modules, and their plans will carry the same errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<crate::diag::Diagnostic>,
 }
 
 /// A selected cluster and what must be read from it.

@@ -531,6 +531,31 @@ fn wrong_runtime_value_type_is_located_at_the_attribute() {
     assert_eq!((e[0].line, e[0].col), (Some(4), Some(14)));
     // The value itself is masked in the message (it is a secret).
     assert!(!e[0].message.contains("tok-prod"), "{}", e[0].message);
+    let e = planner::requirements(&i).unwrap_err();
+    assert_eq!(e.len(), 3, "{e:#?}");
+    // A cluster whose value is a number plans; the others are reported.
+    i.clusters
+        .get_mut("staging-1")
+        .unwrap()
+        .runtime_values
+        .insert("API_TOKEN".into(), RuntimeValue::String("42".into()));
+    let out = planner::plan(&i);
+    let oks: Vec<_> = out.clusters.iter().map(|c| c.ok).collect();
+    assert_eq!(oks, [true, false, false]);
+    assert!(
+        out.clusters[0]
+            .instances
+            .iter()
+            .all(|i| i.ok && !i.steps.is_empty())
+    );
+    let e = errors(&out);
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert_eq!(e[0].cluster.as_deref(), Some("production-1"));
+    assert_eq!(e[1].cluster.as_deref(), Some("production-2"));
+    let r = planner::requirements(&i).unwrap();
+    assert_eq!(r.clusters.len(), 3);
+    assert_eq!(r.modules[0].used_by, ["staging-1/web", "staging-1/api"]);
+    assert_eq!(r.diagnostics.len(), 2);
 }
 
 #[test]

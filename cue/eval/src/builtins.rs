@@ -137,26 +137,8 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
     }
 }
 
-fn str_arg(eng: &mut Engine, e: &RExpr, env: &Env) -> Result<Rc<str>, Val> {
-    let v = eng.eval(e, env);
-    match eng.default_of(v) {
-        Val::Str(s) => Ok(s),
-        b @ Val::Bottom(_) => Err(b),
-        other if !other.is_concrete_scalar() => Err(Err::new(
-            ErrorKind::Incomplete,
-            format!("non-concrete argument {}", scalar_text(&other)),
-            vec![e.span],
-        )),
-        other => Err(Err::new(
-            ErrorKind::Eval,
-            format!("cannot use {} as string", scalar_text(&other)),
-            vec![e.span],
-        )),
-    }
-}
-
-/// Calls a standard library function. Only a few are built in so far; the
-/// full library comes with issue 7.
+/// Calls a standard library function: arguments are evaluated (defaults
+/// chosen) and handed to [`crate::stdlib`].
 pub fn call_pkg(
     eng: &mut Engine,
     pkg: &str,
@@ -165,79 +147,11 @@ pub fn call_pkg(
     env: &Env,
     span: Span,
 ) -> Val {
-    let want = match (pkg, name) {
-        ("strings", "Join" | "HasPrefix" | "HasSuffix" | "Contains") => 2,
-        _ => 1,
-    };
-    if args.len() != want {
-        return Err::new(
-            ErrorKind::Eval,
-            format!(
-                "{pkg}.{name}: wrong number of arguments (got {}, want {want})",
-                args.len()
-            ),
-            vec![span],
-        );
+    let mut vals = Vec::new();
+    for a in args {
+        let v = eng.eval(a, env);
+        let v = eng.default_of(v);
+        vals.push((v, a.span));
     }
-    let r: Result<Val, Val> = (|| match (pkg, name) {
-        ("strings", "Join") => {
-            let l = eng.eval(&args[0], env);
-            let sep = str_arg(eng, &args[1], env)?;
-            let Val::Vertex(w) = l else {
-                return Err(Err::new(
-                    ErrorKind::Eval,
-                    "strings.Join: not a list",
-                    vec![span],
-                ));
-            };
-            let mut parts = Vec::new();
-            for a in eng.arc_list(w) {
-                let v = eng.value(a);
-                match eng.default_of(v) {
-                    Val::Str(s) => parts.push(s.to_string()),
-                    b @ Val::Bottom(_) => return Err(b),
-                    other => {
-                        return Err(Err::new(
-                            if other.is_concrete_scalar() {
-                                ErrorKind::Eval
-                            } else {
-                                ErrorKind::Incomplete
-                            },
-                            format!(
-                                "strings.Join: element {} is not a string",
-                                scalar_text(&other)
-                            ),
-                            vec![span],
-                        ));
-                    }
-                }
-            }
-            Ok(Val::Str(parts.join(&sep).into()))
-        }
-        ("strings", "ToUpper") => Ok(Val::Str(str_arg(eng, &args[0], env)?.to_uppercase().into())),
-        ("strings", "ToLower") => Ok(Val::Str(str_arg(eng, &args[0], env)?.to_lowercase().into())),
-        ("strings", "HasPrefix") => {
-            let s = str_arg(eng, &args[0], env)?;
-            let p = str_arg(eng, &args[1], env)?;
-            Ok(Val::Bool(s.starts_with(p.as_ref())))
-        }
-        ("strings", "HasSuffix") => {
-            let s = str_arg(eng, &args[0], env)?;
-            let p = str_arg(eng, &args[1], env)?;
-            Ok(Val::Bool(s.ends_with(p.as_ref())))
-        }
-        ("strings", "Contains") => {
-            let s = str_arg(eng, &args[0], env)?;
-            let p = str_arg(eng, &args[1], env)?;
-            Ok(Val::Bool(s.contains(p.as_ref())))
-        }
-        _ => Err(Err::new(
-            ErrorKind::Eval,
-            format!("builtin {pkg}.{name} is not supported yet"),
-            vec![span],
-        )),
-    })();
-    match r {
-        Ok(v) | Err(v) => v,
-    }
+    crate::stdlib::call(eng, pkg, name, vals, span)
 }

@@ -23,6 +23,8 @@ enum Scope {
 #[derive(Clone)]
 enum Target {
     Field(Label),
+    /// A label alias: the label's name as a string.
+    Str(Rc<str>),
     Let(u32),
     Import(Rc<str>),
 }
@@ -195,6 +197,7 @@ impl<'a> Compiler<'a> {
                                 name: name.into(),
                             },
                             Target::Import(p) => ExprKind::Import(p),
+                            Target::Str(s) => ExprKind::Str(s),
                         };
                         return Expr::new(kind, span);
                     }
@@ -234,6 +237,23 @@ impl<'a> Compiler<'a> {
                     }
                     if let (Some(l), Some(a)) = (l, &f.alias) {
                         names.insert(a.name.clone(), Target::Field(l));
+                    }
+                    if let Some(l) = l {
+                        match &f.postfix_alias {
+                            Some(ast::PostfixAlias::Single(id)) => {
+                                names.insert(id.name.clone(), Target::Field(l));
+                            }
+                            Some(ast::PostfixAlias::Dual { label, value }) => {
+                                if let Some(k) = label {
+                                    let name: Rc<str> = f.label.name().unwrap_or("").into();
+                                    names.insert(k.name.clone(), Target::Str(name));
+                                }
+                                if let Some(v) = value {
+                                    names.insert(v.name.clone(), Target::Field(l));
+                                }
+                            }
+                            None => {}
+                        }
                     }
                     if let (Some(l), ast::ExprKind::Alias { name, .. }) = (l, &f.value.kind) {
                         names.insert(name.name.clone(), Target::Field(l));
@@ -275,7 +295,14 @@ impl<'a> Compiler<'a> {
                 match &f.label {
                     ast::Label::Pattern { alias, expr, .. } => {
                         let pat = self.expr(expr);
-                        let names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+                        let mut names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+                        match &f.postfix_alias {
+                            Some(ast::PostfixAlias::Single(id)) => names.push(id.name.clone()),
+                            Some(ast::PostfixAlias::Dual { label: Some(k), .. }) => {
+                                names.push(k.name.clone())
+                            }
+                            _ => {}
+                        }
                         let names = if names.is_empty() {
                             vec![String::new()]
                         } else {
@@ -337,20 +364,25 @@ impl<'a> Compiler<'a> {
                     self.scopes.push(Scope::Bind(vec![l.name.name.clone()]));
                     pushed += 1;
                 }
-                #[allow(unreachable_patterns)]
-                _ => clauses.push(Clause::If(Expr::new(
-                    ExprKind::Error("unsupported comprehension clause".into()),
-                    cl.span(),
-                ))),
+                ast::Clause::Try { binding, .. } => match binding {
+                    Some((name, e)) => {
+                        clauses.push(Clause::Try(Some(self.expr(e))));
+                        self.scopes.push(Scope::Bind(vec![name.name.clone()]));
+                        pushed += 1;
+                    }
+                    None => clauses.push(Clause::Try(None)),
+                },
             }
         }
         let body = self.expr(&c.body);
         for _ in 0..pushed {
             self.scopes.pop();
         }
+        let else_body = c.else_clause.as_ref().map(|e| self.expr(&e.body));
         Rc::new(Comprehension {
             clauses,
             body,
+            else_body,
             span: c.span,
         })
     }
@@ -514,8 +546,11 @@ impl<'a> Compiler<'a> {
             ast::ExprKind::Paren(x) => return self.expr(x),
             ast::ExprKind::Alias { expr, .. } => return self.expr(expr),
             ast::ExprKind::Bad => ExprKind::Error("syntax error".into()),
-            #[allow(unreachable_patterns)]
-            _ => ExprKind::Error("unsupported expression".into()),
+            ast::ExprKind::Postfix {
+                op: ast::PostfixOp::Optional,
+                x,
+            } => ExprKind::OptRef(self.expr(x)),
+            ast::ExprKind::Postfix { x, .. } => return self.expr(x),
         };
         Expr::new(k, span)
     }

@@ -31,6 +31,8 @@ fn stack_pos() -> usize {
 }
 /// Maximum live combinations of one disjunction expansion.
 pub const MAX_DISJUNCTS: usize = 4096;
+/// Message prefix of a missing `x?` reference inside `try`.
+const TRY_MISSING: &str = "try: ";
 
 /// One frame of an environment.
 #[derive(Debug)]
@@ -111,6 +113,9 @@ fn chain_has(mut c: &Chain, v: VId) -> bool {
 enum St {
     New,
     Adding,
+    /// Re-adding conjuncts that were stuck on a reference cycle; the
+    /// scalar found so far is visible to them.
+    Deferring,
     Arcs,
     Done,
 }
@@ -186,6 +191,10 @@ pub struct Vertex {
     pub self_cycle: bool,
     /// Closed by `close()`.
     closed_call: bool,
+    /// Conjuncts stuck on a reference cycle, retried after the others.
+    deferred: Vec<Conj>,
+    /// Its value depended on a vertex still being built.
+    provisional: bool,
     /// Index of the first conjunct position in the first file (for order).
     pub decl_span: Option<Span>,
 }
@@ -221,6 +230,8 @@ impl Vertex {
             inlined: Vec::new(),
             self_cycle: false,
             closed_call: false,
+            deferred: Vec::new(),
+            provisional: false,
             decl_span: None,
         }
     }
@@ -240,6 +251,8 @@ pub struct Engine {
     temp_sym: Option<Sym>,
     /// Chain of the conjunct being added.
     cur_chain: Chain,
+    /// Times a value was read from a vertex still being built.
+    cycle_hits: u64,
     /// Stack address at the API entry.
     stack_base: usize,
     /// Bytes of stack evaluation may use before failing with an error.
@@ -462,6 +475,7 @@ impl Engine {
             return v;
         }
         self.depth += 1;
+        let h0 = self.cycle_hits;
         self.vm(v).st = St::Adding;
         let mut i = 0;
         while i < self.v(v).conjs.len() {
@@ -470,15 +484,41 @@ impl Engine {
             i += 1;
         }
         self.run_pending(v);
+        let deferred = std::mem::take(&mut self.vm(v).deferred);
+        if !deferred.is_empty() {
+            self.vm(v).st = St::Deferring;
+            for c in deferred {
+                self.add(v, c);
+            }
+            self.vm(v).st = St::Adding;
+        }
         self.apply_list_types(v);
         let disjs = std::mem::take(&mut self.vm(v).disjs);
-        self.vm(v).st = St::Arcs;
         if !disjs.is_empty() {
+            // Still "being built" while the disjuncts are tried, so
+            // references back to it are seen as cycles.
             self.expand_disjunctions(v, disjs);
+        }
+        if self.v(v).st == St::Adding {
+            self.vm(v).st = St::Arcs;
         }
         self.apply_patterns(v);
         self.depth -= 1;
-        self.resolve(v)
+        let v = self.resolve(v);
+        if self.cycle_hits > h0 {
+            let xv = self.v(v);
+            let incomplete =
+                |b: &Val| matches!(b, Val::Bottom(e) if e.kind == ErrorKind::Incomplete);
+            if incomplete(&xv.base)
+                || xv
+                    .err
+                    .as_ref()
+                    .is_some_and(|e| e.kind == ErrorKind::Incomplete)
+            {
+                self.vm(v).provisional = true;
+            }
+        }
+        v
     }
 
     fn set_err(&mut self, v: VId, e: Val) {
@@ -551,7 +591,33 @@ impl Engine {
             ExprKind::Disj(alts) => self.add_disj(v, DisjSrc::Exprs(alts.clone(), env, c.ci)),
             ExprKind::Top => {}
             _ => {
+                let h0 = self.cycle_hits;
                 let val = self.eval_ref(&e, &env);
+                // Stuck on a cycle through this vertex: retry once the other
+                // conjuncts are in (`a: b - 1, b: a + 1, a: 2`).
+                if self.cycle_hits > h0
+                    && self.v(v).st == St::Adding
+                    && matches!(&val, Val::Bottom(er) if er.kind == ErrorKind::Incomplete)
+                {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).deferred.push(Conj {
+                        x: CExpr::Expr(e.clone(), env),
+                        ci: c.ci,
+                        chain,
+                    });
+                    return;
+                }
+                if self.cycle_hits > h0
+                    && self.v(v).st == St::Deferring
+                    && matches!(&val, Val::Bottom(er) if er.kind == ErrorKind::Incomplete)
+                {
+                    // Still cyclic after the other conjuncts: the cycle is
+                    // resolved when they made the value concrete.
+                    if !self.v(v).base.is_concrete_scalar() {
+                        self.vm(v).self_cycle = true;
+                    }
+                    return;
+                }
                 self.add_val(v, val, c.ci, e.span);
             }
         }
@@ -1043,6 +1109,18 @@ impl Engine {
             Pending::Comp(c, env, ci) => {
                 let mut out = Vec::new();
                 self.comp_iter(c, 0, env.clone(), &mut out)?;
+                if out.is_empty() {
+                    if let Some(e) = &c.else_body {
+                        self.add(
+                            v,
+                            Conj {
+                                x: CExpr::Expr(e.clone(), env.clone()),
+                                ci: *ci,
+                                chain: self.cur_chain.clone(),
+                            },
+                        );
+                    }
+                }
                 for env2 in out {
                     self.add(
                         v,
@@ -1112,6 +1190,33 @@ impl Engine {
                     cond.span,
                 )),
             },
+            Clause::Try(Some(e)) => {
+                let val = self.eval_ref(e, &env);
+                if self.is_try_missing(&val) {
+                    return Ok(());
+                }
+                let env2 = Some(Rc::new(EnvNode {
+                    parent: env,
+                    frame: Frame::Bind(vec![val]),
+                }));
+                self.comp_iter(c, idx + 1, env2, out)
+            }
+            Clause::Try(None) => {
+                // The body must evaluate without a missing `x?` anywhere.
+                let p = Self::env_vertex(&env);
+                let t = self.temp(
+                    p,
+                    vec![Conj {
+                        x: CExpr::Expr(c.body.clone(), env.clone()),
+                        ci: CI::default(),
+                        chain: self.cur_chain.clone(),
+                    }],
+                );
+                if self.has_try_missing(t) {
+                    return Ok(());
+                }
+                self.comp_iter(c, idx + 1, env, out)
+            }
             Clause::Let(e) => {
                 let val = self.eval_ref(e, &env);
                 let env2 = Some(Rc::new(EnvNode {
@@ -1307,6 +1412,50 @@ impl Engine {
         out.push((y, def));
     }
 
+    fn is_try_missing(&mut self, v: &Val) -> bool {
+        match v {
+            Val::Bottom(e) => e.msg.starts_with(TRY_MISSING),
+            Val::Vertex(w) => {
+                let w = *w;
+                self.has_try_missing(w)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a missing `x?` reference is anywhere in a vertex.
+    fn has_try_missing(&mut self, v: VId) -> bool {
+        let mut stack = vec![v];
+        let mut seen = 0;
+        while let Some(x) = stack.pop() {
+            seen += 1;
+            if seen > 100_000 {
+                return false;
+            }
+            let x = self.finalize(x);
+            let val = self.value(x);
+            if let Val::Bottom(e) = &val {
+                if e.msg.starts_with(TRY_MISSING) {
+                    return true;
+                }
+            }
+            if let Some(e) = self.own_error(x) {
+                if e.msg.starts_with(TRY_MISSING) {
+                    return true;
+                }
+            }
+            let arcs = self.v(x).arcs.clone();
+            for a in arcs.into_iter().rev() {
+                if self.v(a).label.is_regular()
+                    || matches!(self.v(a).label, Label::Def(_) | Label::Hidden(_))
+                {
+                    stack.push(a);
+                }
+            }
+        }
+        false
+    }
+
     /// Structural equality (via the CUE text of both).
     pub fn equal_vertices(&mut self, a: VId, b: VId) -> bool {
         let ta = crate::export::to_cue_text(self, a, false);
@@ -1474,6 +1623,20 @@ impl Engine {
     /// The value of a vertex: its scalar, itself for structs and lists, a
     /// disjunction of its survivors, or its error.
     pub fn value(&mut self, v: VId) -> Val {
+        let r = self.value_inner(v);
+        let v = self.resolve(v);
+        if self.v(v).provisional && self.v(v).st == St::Done {
+            // Computed while a vertex it depends on was still being
+            // built: forget it so the next use recomputes it.
+            self.reset(v);
+        }
+        r
+    }
+
+    fn value_inner(&mut self, v: VId) -> Val {
+        if self.v(self.resolve(v)).st == St::Adding {
+            self.cycle_hits += 1;
+        }
         let v = self.finalize(v);
         let xv = self.v(v);
         if let Some(e) = &xv.err {
@@ -1627,6 +1790,17 @@ impl Engine {
             ExprKind::Slice(x, lo, hi) => self.eval_slice(x, lo.as_ref(), hi.as_ref(), env, span),
             ExprKind::Call(f, args) => self.eval_call(f, args, env, span),
             ExprKind::Builtin(b) => Val::Func(Func::Builtin(*b)),
+            ExprKind::OptRef(x) => {
+                let v = self.eval_ref(x, env);
+                match &v {
+                    Val::Bottom(e) if e.kind == ErrorKind::Incomplete => Err::new(
+                        ErrorKind::Incomplete,
+                        format!("{TRY_MISSING}{}", e.msg),
+                        e.spans.clone(),
+                    ),
+                    _ => v,
+                }
+            }
             ExprKind::PkgFunc(p, n) => Val::Func(Func::Pkg(p.clone(), n.clone())),
             ExprKind::Import(p) => eval_err(format!("package {p} used as a value"), span),
             ExprKind::Interp(parts, is_bytes) => {
@@ -2203,6 +2377,24 @@ impl Engine {
             self.vm(v).st = St::Arcs;
         }
         v
+    }
+
+    /// A finished list vertex holding values.
+    pub fn list_of(&mut self, vals: Vec<Val>, span: Span) -> VId {
+        let t = self.temp(None, vec![]);
+        self.vm(t).is_list = true;
+        let n = vals.len() as u32;
+        for (i, v) in vals.into_iter().enumerate() {
+            let a = self.arc(t, Label::Index(i as u32), ArcType::Regular);
+            self.vm(a).conjs.push(Conj {
+                x: CExpr::Val(v, span),
+                ci: CI::default(),
+                chain: None,
+            });
+        }
+        self.vm(t).list_lens.push((n, false));
+        self.vm(t).st = St::Arcs;
+        t
     }
 
     /// Sets the conjuncts of a fresh vertex.

@@ -290,6 +290,8 @@ pub enum ExprKind {
     Interp(Vec<InterpPart>, bool),
     /// A compile error (an unresolved reference ...).
     Error(Rc<str>),
+    /// `x?` (`@experiment(try)`): a reference that may be missing.
+    OptRef(RExpr),
 }
 
 /// A part of an interpolation.
@@ -356,6 +358,8 @@ pub struct Comprehension {
     pub clauses: Vec<Clause>,
     /// The body (a struct literal expression).
     pub body: RExpr,
+    /// `else { ... }`: yielded when the clauses yield nothing.
+    pub else_body: Option<RExpr>,
     /// Span.
     pub span: Span,
 }
@@ -369,6 +373,8 @@ pub enum Clause {
     If(RExpr),
     /// `let x = e` (frame: [x]).
     Let(RExpr),
+    /// `try` (None) or `try x = e` (frame: [x]).
+    Try(Option<RExpr>),
 }
 
 /// A list literal.

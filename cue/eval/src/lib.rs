@@ -22,6 +22,7 @@ mod export;
 mod intern;
 mod ir;
 mod num;
+mod stdlib;
 mod value;
 
 use cue_syntax::{FileId, SourceMap, Span};
@@ -631,6 +632,12 @@ impl Value {
     /// Any value as CUE text, including definitions and hidden fields.
     pub fn to_cue_all(&self) -> String {
         self.with(|eng| export::to_cue_text(eng, self.v, true))
+    }
+
+    /// Canonical CUE text for comparing values: fields sorted by label,
+    /// definitions, hidden and optional fields included, errors as `_|_`.
+    pub fn to_cue_canonical(&self) -> String {
+        self.with(|eng| export::to_cue_canonical(eng, self.v))
     }
 
     /// Whether the (default) value is a struct.
