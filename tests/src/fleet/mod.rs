@@ -500,7 +500,7 @@ impl Fleet {
     }
 
     /// Waits until every server in `which` (0-based) answers `/readyz` with
-    /// 200. With `new_ports`, a server that lost its port to another process
+    /// 200 and has its initial namespaces. With `new_ports`, a server that lost its port to another process
     /// is restarted on a fresh one.
     fn wait_ready(&self, inner: &mut Inner, which: &[usize], new_ports: bool) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
@@ -539,7 +539,7 @@ impl Fleet {
                     let url = format!("https://127.0.0.1:{}", inner.state.clusters[idx].port);
                     clients[idx] = ApiClient::new(&url, &ca, &self.token).ok();
                 }
-                if !clients[idx].as_ref().is_some_and(ApiClient::ready) {
+                if !clients[idx].as_ref().is_some_and(serves_initial_namespaces) {
                     still.push((idx, retries));
                 }
             }
@@ -594,6 +594,32 @@ impl Drop for Fleet {
             eprintln!("fleet: stopping the fleet in {}: {e:#}", self.dir.display());
         }
     }
+}
+
+/// Namespaces a cluster has from the start; tests and the demo write to them.
+const INITIAL_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// Ready for use: `/readyz` answers 200 and the initial namespaces exist (the
+/// server creates `default` a moment after it first reports ready).
+fn serves_initial_namespaces(client: &ApiClient) -> bool {
+    if !client.ready() {
+        return false;
+    }
+    let Some(list) = client
+        .get("/api/v1/namespaces")
+        .ok()
+        .filter(Reply::ok)
+        .and_then(|r| r.json().ok())
+    else {
+        return false;
+    };
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|ns| ns["metadata"]["name"].as_str())
+        .collect();
+    INITIAL_NAMESPACES.iter().all(|n| names.contains(n))
 }
 
 fn index(inner: &Inner, i: usize) -> Result<usize> {
