@@ -2,3 +2,5 @@
 
 pub mod conformance;
 pub mod fleet;
+/// A real OCI registry for tests.
+pub mod registry;

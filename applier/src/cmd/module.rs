@@ -173,15 +173,7 @@ async fn pull(args: PullArgs) -> Result<()> {
         .await?
         .pop()
         .context("the pull returned no module")?;
-    // Paths were checked on extraction: relative, no `..`.
-    for (path, data) in module.files.iter() {
-        let dest = args.output.join(path);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        std::fs::write(&dest, data).with_context(|| format!("writing {}", dest.display()))?;
-    }
+    write_module(&args.output, &module.files)?;
     println!(
         "pulled {}:{} ({}) into {}",
         module.url,
@@ -189,6 +181,36 @@ async fn pull(args: PullArgs) -> Result<()> {
         module.digest,
         args.output.display()
     );
+    Ok(())
+}
+
+/// Writes the files into a staging directory next to `output`, then renames
+/// it into place: a failed pull leaves no partial module behind.
+fn write_module(output: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<()> {
+    let parent = match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".ferry-pull-")
+        .tempdir_in(parent)
+        .with_context(|| format!("creating a staging directory in {}", parent.display()))?;
+    // Paths were checked on extraction: relative, no `..`.
+    for (path, data) in files {
+        let dest = staging.path().join(path);
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&dest, data).with_context(|| format!("writing {}", dest.display()))?;
+    }
+    if output.exists() {
+        // Checked empty before pulling.
+        std::fs::remove_dir(output).with_context(|| format!("replacing {}", output.display()))?;
+    }
+    std::fs::rename(staging.path(), output)
+        .with_context(|| format!("moving the module into {}", output.display()))?;
+    let _ = staging.keep();
     Ok(())
 }
 

@@ -116,6 +116,7 @@ pub struct BuiltArtifact {
 }
 
 /// A file of a module as it goes into a layer.
+#[derive(Debug, Clone)]
 pub struct LayerFile {
     /// Path relative to the module root, `/`-separated.
     pub path: String,

@@ -47,13 +47,7 @@ impl Registry {
             options.creds.as_deref(),
             config_path.as_deref(),
         )?;
-        // Plain HTTP only on loopback or when asked: credentials never cross a
-        // network in clear text by accident.
-        let protocol = if options.insecure || url.is_loopback() {
-            ClientProtocol::HttpsExcept(vec![url.registry.clone()])
-        } else {
-            ClientProtocol::Https
-        };
+        let protocol = protocol_for(url, options.insecure);
         let config = ClientConfig {
             protocol,
             connect_timeout: Some(Duration::from_secs(10)),
@@ -194,9 +188,13 @@ impl Registry {
                 anyhow!("{what}: not found in registry {host}")
             }
             OciDistributionError::UnauthorizedError { .. }
-            | OciDistributionError::AuthenticationFailure(_) => {
+            | OciDistributionError::AuthenticationFailure(_)
+            | OciDistributionError::ServerError {
+                code: 401 | 403, ..
+            } => {
                 anyhow!(
-                    "{what}: registry {host} refused the credentials ({err}); use --creds or docker login"
+                    "{what}: registry {host} refused the credentials (HTTP 401/403); \
+                     use --creds or docker login"
                 )
             }
             OciDistributionError::RequestError(source) => {
@@ -213,7 +211,37 @@ impl Registry {
     }
 }
 
+/// Plain HTTP only on loopback or when asked (`--insecure-registry`):
+/// credentials never cross a network in clear text by accident.
+pub fn protocol_for(url: &ModuleUrl, insecure: bool) -> ClientProtocol {
+    if insecure || url.is_loopback() {
+        ClientProtocol::HttpsExcept(vec![url.registry.clone()])
+    } else {
+        ClientProtocol::Https
+    }
+}
+
 /// `sha256:<hex>` of `data`.
 pub fn sha256_digest(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback_or_when_asked() {
+        let remote = ModuleUrl::parse("oci://ghcr.io/org/app").unwrap();
+        let local = ModuleUrl::parse("oci://localhost:5000/app").unwrap();
+        assert_eq!(protocol_for(&remote, false), ClientProtocol::Https);
+        assert_eq!(
+            protocol_for(&remote, true),
+            ClientProtocol::HttpsExcept(vec!["ghcr.io".into()])
+        );
+        assert_eq!(
+            protocol_for(&local, false),
+            ClientProtocol::HttpsExcept(vec!["localhost:5000".into()])
+        );
+    }
 }

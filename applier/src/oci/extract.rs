@@ -80,11 +80,11 @@ fn extract_into(root: &Path, layers: &[(&str, &[u8])], limits: &Limits) -> Resul
             let kind = entry.header().entry_type();
             use tar::EntryType as T;
             match kind {
+                // The root itself (`.`) needs nothing.
+                T::Directory if path.is_empty() => {}
                 T::Directory => {
-                    if !path.is_empty() {
-                        std::fs::create_dir_all(root.join(&path))
-                            .with_context(|| format!("layer {name}: creating directory {path}"))?;
-                    }
+                    std::fs::create_dir_all(root.join(&path))
+                        .with_context(|| format!("layer {name}: creating directory {path}"))?;
                 }
                 T::Regular | T::Continuous => {
                     if path.is_empty() {

@@ -30,13 +30,24 @@
 //!   `created` from the last git commit or now (RFC 3339, UTC), `source` and
 //!   `revision` from git when available; the manifest is pushed under the
 //!   version tag and, unless `--latest=false`, tagged `latest` too.
-//!   `cmd/timoni/mod_push_images.go`: `sh.timoni.images` is the sorted,
-//!   de-duplicated, comma-joined list of default images from `images.cue`.
+//!   `appendImagesAnnotation` (package `main` of `cmd/timoni`): when the
+//!   module has an `images.cue`, `sh.timoni.images` is the sorted,
+//!   de-duplicated, comma-joined list of the default `repository:tag@digest`
+//!   found under its `values`. ferry does not evaluate CUE at push time, so it
+//!   sets this annotation only when given (`--annotation sh.timoni.images=...`).
 //! - `internal/oci/pull_module.go`: pull rejects a config media type other
 //!   than Timoni's, extracts every layer with the content media type, in
-//!   order, into the module root, and fails when there is none.
+//!   order, into the module root, and fails when there is none; layer
+//!   annotations are not consulted on pull; the module's version is the
+//!   `org.opencontainers.image.version` annotation (`.revision` for artifacts
+//!   of Timoni v0.13). Its cache keeps layers as `<dir>/<hex>.tgz`, verified on
+//!   read; ferry's cache (`~/.cache/ferry/modules/<digest>`) is separate.
 //! - `internal/oci/list_module.go`: versions are the tags that parse as
 //!   strict semver, sorted newest first; `latest` is listed with its digest.
+//! - `cmd/timoni/mod_pull.go`, `internal/engine/fetcher/oci.go`: a pull
+//!   without version uses the `latest` tag; a version starting with `@` is a
+//!   digest. Bundles give `version` (default `latest`) and an optional
+//!   `digest`; `latest` + digest pulls by digest, version + digest must agree.
 //! - The config blob's content is never read by Timoni (only its media type):
 //!   ferry writes a small JSON object listing the layers' uncompressed
 //!   digests, like the one go-containerregistry produces.
@@ -47,8 +58,21 @@
 //! inside a module are published as regular files (Timoni drops them) and
 //! symlinks leaving it are refused; pulls cap sizes and refuse unsafe entries.
 //!
+//! # Pulling for a plan
+//! Collect every `oci://` module reference of the bundle (all instances, all
+//! clusters) as [`ModuleRef`]s and call [`pull_modules`] once, before any
+//! cluster is touched. It resolves each distinct reference (one tag list per
+//! repository, one manifest per tag), checks version/digest agreement, then
+//! downloads every distinct layer once (four at a time; shared layers of
+//! different modules too), verifies every digest, extracts through a
+//! temporary directory that is removed before it returns, and gives one
+//! [`PulledModule`] per distinct reference: `files` maps paths relative to the
+//! module root to bytes. All failures are reported together, each naming
+//! its module. Pass `PullOptions { cache: oci::cache::default_dir(), .. }` to
+//! reuse verified blobs from `~/.cache/ferry/modules`.
+//!
 //! # Layout of this module
-//! [`reference`] parses `oci://` URLs, [`credentials`] finds registry
+//! [`reference`](mod@reference) parses `oci://` URLs, [`credentials`] finds registry
 //! credentials, [`client`] talks to the registry, [`artifact`] builds and reads
 //! the manifest and layers, [`extract`] unpacks layers safely, [`cache`] keeps
 //! verified blobs, and [`push`], [`pull`], [`list`] are the operations.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use futures::{StreamExt, stream};
 
 use super::artifact::{Manifest, VERSION_ANNOTATION};
 use super::cache::BlobCache;
@@ -60,14 +61,54 @@ pub struct PullOptions {
 pub async fn pull_modules(refs: &[ModuleRef], options: &PullOptions) -> Result<Vec<PulledModule>> {
     let mut session = Session::new(options);
     let mut seen = BTreeSet::new();
-    let mut pulled = Vec::new();
     let mut errors = Vec::new();
+
+    // 1. Resolve every distinct reference to a manifest (tags once per repository).
+    let mut resolved = Vec::new();
     for reference in refs {
         if !seen.insert(reference.clone()) {
             continue;
         }
-        match session.pull(reference).await {
-            Ok(module) => pulled.push(module),
+        match session.resolve(reference).await {
+            Ok(module) => resolved.push(module),
+            Err(err) => errors.push(format!("{err:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+
+    // 2. Download every distinct layer of every module once, a few at a time.
+    let mut wanted = Vec::new();
+    for module in &resolved {
+        let manifest = &session.manifests[&module.digest];
+        for layer in manifest.content_layers() {
+            if layer.size > options.limits.max_blob {
+                bail!(
+                    "{}@{}: layer {} is {} bytes, over the {}-byte limit",
+                    module.url,
+                    module.digest,
+                    layer.digest,
+                    layer.size,
+                    options.limits.max_blob
+                );
+            }
+            wanted.push((module.url.clone(), layer.digest.clone()));
+        }
+    }
+    session.prefetch(wanted).await?;
+
+    // 3. Extract each distinct manifest once.
+    let mut pulled = Vec::new();
+    for module in resolved {
+        match session.files(&module.url, &module.digest) {
+            Ok(files) => pulled.push(PulledModule {
+                reference: module.reference,
+                url: module.url.to_string(),
+                version: module.version,
+                digest: module.digest,
+                files,
+            }),
             Err(err) => errors.push(format!("{err:#}")),
         }
     }
@@ -76,6 +117,17 @@ pub async fn pull_modules(refs: &[ModuleRef], options: &PullOptions) -> Result<V
     }
     Ok(pulled)
 }
+
+/// A reference resolved to its manifest digest.
+struct Resolved {
+    reference: ModuleRef,
+    url: ModuleUrl,
+    version: String,
+    digest: String,
+}
+
+/// How many blobs download at once.
+const CONCURRENT_DOWNLOADS: usize = 4;
 
 /// Per-run memo: every tag list, manifest, blob and extraction happens once.
 struct Session<'a> {
@@ -104,17 +156,26 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn pull(&mut self, reference: &ModuleRef) -> Result<PulledModule> {
+    async fn resolve(&mut self, reference: &ModuleRef) -> Result<Resolved> {
         let url = ModuleUrl::parse(&reference.url)?;
-        let version = if reference.version.is_empty() {
+        let mut version = if reference.version.is_empty() {
             LATEST
         } else {
             reference.version.as_str()
         };
-        if let Some(digest) = &reference.digest {
+        let mut pinned = reference.digest.clone();
+        // Timoni accepts `version: "@sha256:..."` as a digest pin.
+        if let Some(digest) = version.strip_prefix('@') {
+            if let Some(other) = pinned.as_deref().filter(|d| *d != digest) {
+                bail!("module {url}: version @{digest} and digest {other} disagree");
+            }
+            pinned = Some(digest.to_owned());
+            version = LATEST;
+        }
+        if let Some(digest) = &pinned {
             validate_digest(digest).with_context(|| format!("module {url}"))?;
         }
-        let (tag, digest) = match (version, &reference.digest) {
+        let (tag, digest) = match (version, &pinned) {
             (LATEST, Some(digest)) => (None, digest.clone()),
             (LATEST, None) => {
                 let tag = self.highest_tag(&url).await?;
@@ -135,8 +196,7 @@ impl<'a> Session<'a> {
             }
         };
         let what = format!("{url}@{digest}");
-        let manifest = self.manifest(&url, &digest, &what).await?.clone();
-        let files = self.files(&url, &digest, &manifest, &what).await?;
+        let manifest = self.manifest(&url, &digest, &what).await?;
         let version = match tag {
             Some(tag) => tag,
             None => manifest
@@ -145,12 +205,11 @@ impl<'a> Session<'a> {
                 .cloned()
                 .unwrap_or_else(|| LATEST.to_owned()),
         };
-        Ok(PulledModule {
+        Ok(Resolved {
             reference: reference.clone(),
-            url: url.to_string(),
+            url,
             version,
             digest,
-            files,
         })
     }
 
@@ -221,58 +280,66 @@ impl<'a> Session<'a> {
         Ok(&self.manifests[digest])
     }
 
-    async fn files(
-        &mut self,
-        url: &ModuleUrl,
-        digest: &str,
-        manifest: &Manifest,
-        what: &str,
-    ) -> Result<Arc<BTreeMap<String, Vec<u8>>>> {
+    /// Extracts the module of manifest `digest` (its blobs prefetched), once.
+    fn files(&mut self, url: &ModuleUrl, digest: &str) -> Result<Arc<BTreeMap<String, Vec<u8>>>> {
         if let Some(files) = self.files.get(digest) {
             return Ok(files.clone());
         }
-        let limits = self.options.limits;
-        let mut layers = Vec::new();
+        let manifest = &self.manifests[digest];
+        let mut inputs: Vec<(&str, &[u8])> = Vec::new();
         for layer in manifest.content_layers() {
-            if layer.size > limits.max_blob {
-                bail!(
-                    "{what}: layer {} is {} bytes, over the {}-byte limit",
-                    layer.digest,
-                    layer.size,
-                    limits.max_blob
-                );
-            }
-            layers.push((layer.digest.clone(), self.blob(url, &layer.digest).await?));
+            let blob = self
+                .blobs
+                .get(&layer.digest)
+                .context("a layer was not downloaded")?;
+            inputs.push((layer.digest.as_str(), blob.as_slice()));
         }
-        let inputs: Vec<(&str, &[u8])> = layers
-            .iter()
-            .map(|(d, b)| (d.as_str(), b.as_slice()))
-            .collect();
-        let files =
-            Arc::new(extract_layers(&inputs, &limits).with_context(|| format!("module {what}"))?);
+        let files = extract_layers(&inputs, &self.options.limits)
+            .with_context(|| format!("module {url}@{digest}"))?;
+        let files = Arc::new(files);
         self.files.insert(digest.to_owned(), files.clone());
         Ok(files)
     }
 
-    async fn blob(&mut self, url: &ModuleUrl, digest: &str) -> Result<Arc<Vec<u8>>> {
-        if let Some(blob) = self.blobs.get(digest) {
-            return Ok(blob.clone());
-        }
-        let data = match self.cache.as_ref().and_then(|c| c.get(digest)) {
-            Some(data) => data,
-            None => {
-                let data = self
-                    .registry(url)?
-                    .blob(url, digest, self.options.limits.max_blob)
-                    .await?;
-                if let Some(cache) = &self.cache {
-                    cache.put(digest, &data)?;
-                }
-                data
+    /// Fills the blob memo: from the cache when it holds a verified copy,
+    /// else from the registry, [`CONCURRENT_DOWNLOADS`] at a time.
+    async fn prefetch(&mut self, wanted: Vec<(ModuleUrl, String)>) -> Result<()> {
+        let mut missing = Vec::new();
+        let mut queued = BTreeSet::new();
+        for (url, digest) in wanted {
+            if self.blobs.contains_key(&digest) || !queued.insert(digest.clone()) {
+                continue;
             }
-        };
-        let data = Arc::new(data);
-        self.blobs.insert(digest.to_owned(), data.clone());
-        Ok(data)
+            if let Some(data) = self.cache.as_ref().and_then(|c| c.get(&digest)) {
+                self.blobs.insert(digest, Arc::new(data));
+                continue;
+            }
+            missing.push((self.registry(&url)?, url, digest));
+        }
+        let max = self.options.limits.max_blob;
+        let results: Vec<Result<(String, Vec<u8>)>> = stream::iter(missing)
+            .map(|(registry, url, digest)| async move {
+                let data = registry.blob(&url, &digest, max).await?;
+                Ok((digest, data))
+            })
+            .buffer_unordered(CONCURRENT_DOWNLOADS)
+            .collect()
+            .await;
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok((digest, data)) => {
+                    if let Some(cache) = &self.cache {
+                        cache.put(&digest, &data)?;
+                    }
+                    self.blobs.insert(digest, Arc::new(data));
+                }
+                Err(err) => errors.push(format!("{err:#}")),
+            }
+        }
+        if !errors.is_empty() {
+            bail!("{}", errors.join("\n"));
+        }
+        Ok(())
     }
 }

@@ -257,3 +257,93 @@ fn git_annotations(dir: &Path) -> BTreeMap<String, String> {
     }
     annotations
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::artifact::build_layer;
+
+    fn write(root: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    fn paths(files: &[LayerFile]) -> Vec<&str> {
+        files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn splits_layers_and_honours_timoni_ignore() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("cue.mod/module.cue", "module: \"x\""),
+                ("cue.mod/gen/k8s.io/a.md", "vendored docs stay"),
+                ("timoni.cue", ""),
+                ("values.cue", ""),
+                ("README.md", ""),
+                ("docs/KEEP.md", ""),
+                ("build/out.cue", ""),
+                ("templates/build/x.cue", ""),
+                ("templates/a.cue", ""),
+                ("templates/a_test.cue", ""),
+                ("timoni.ignore", "# comment\n*.md\n!docs/KEEP.md\n/build/\n"),
+            ],
+        );
+        let (vendor, module) = read_module(dir.path()).unwrap();
+        assert_eq!(
+            paths(&vendor),
+            ["cue.mod/gen/k8s.io/a.md", "cue.mod/module.cue"]
+        );
+        assert_eq!(
+            paths(&module),
+            [
+                "docs/KEEP.md",
+                "templates/a.cue",
+                "templates/build/x.cue",
+                "timoni.cue",
+                "timoni.ignore",
+                "values.cue"
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_non_modules_and_escaping_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[("timoni.cue", "")]);
+        let err = read_module(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("cue.mod/module.cue is missing"), "{err}");
+        write(dir.path(), &[("cue.mod/module.cue", "")]);
+        std::os::unix::fs::symlink("/etc", dir.path().join("etc")).unwrap();
+        let err = read_module(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("symlink etc points outside the module"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn layers_are_reproducible() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("cue.mod/module.cue", "m"),
+                ("timoni.cue", "t"),
+                ("templates/a.cue", "a"),
+            ],
+        );
+        let build = || {
+            let (_, module) = read_module(dir.path()).unwrap();
+            build_layer(&module, "module").unwrap().descriptor.digest
+        };
+        assert_eq!(build(), build());
+        assert!(validate_version("1.2.3-rc.1+build").is_ok());
+        assert!(validate_version("v1.2.3").is_err() && validate_version("latest").is_err());
+    }
+}
