@@ -519,7 +519,9 @@ async fn an_instance_stored_by_timoni_is_upgraded_and_pruned() -> Result<()> {
     let mut kept = owned(config_map(ns, "kept", "v1"), "legacy", ns);
     kept["data"]["old-key"] = json!("dropped later");
     let legacy = owned(config_map(ns, "legacy", "x"), "legacy", ns);
-    for obj in [&kept, &legacy] {
+    let mut precious = owned(config_map(ns, "precious", "x"), "legacy", ns);
+    precious["metadata"]["annotations"] = json!({"action.timoni.sh/prune": "disabled"});
+    for obj in [&kept, &legacy, &precious] {
         let name = obj["metadata"]["name"].as_str().unwrap();
         c.api(&cm_kind, ns)
             .patch(
@@ -533,7 +535,7 @@ async fn an_instance_stored_by_timoni_is_upgraded_and_pruned() -> Result<()> {
         "metadata": {"name": "legacy", "namespace": ns, "creationTimestamp": null, "labels": {"bundle.timoni.sh/name": BUNDLE}},
         "module": {"name": "example.com/web", "repository": "oci://ghcr.io/example/web", "version": "1.0.0", "digest": "sha256:00"},
         "values": "values: {}\n", "lastTransitionTime": "2024-01-01T00:00:00Z",
-        "inventory": {"entries": [{"id": "e2e-timoni_kept__ConfigMap", "v": "v1"}, {"id": "e2e-timoni_legacy__ConfigMap", "v": "v1"}]}});
+        "inventory": {"entries": [{"id": "e2e-timoni_kept__ConfigMap", "v": "v1"}, {"id": "e2e-timoni_legacy__ConfigMap", "v": "v1"}, {"id": "e2e-timoni_precious__ConfigMap", "v": "v1"}]}});
     let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
         "metadata": {"name": "timoni.legacy", "namespace": ns, "labels": {
             "app.kubernetes.io/name": "legacy", "app.kubernetes.io/component": "instance", "app.kubernetes.io/created-by": "timoni"}},
@@ -560,6 +562,12 @@ async fn an_instance_stored_by_timoni_is_upgraded_and_pruned() -> Result<()> {
         Some(Action::Deleted)
     );
     assert!(c.get(&obj("ConfigMap", ns, "legacy")).await?.is_none());
+    // An object annotated `action.timoni.sh/prune: disabled` is left in place.
+    assert_eq!(
+        reports[0].action_of("ConfigMap/e2e-timoni/precious"),
+        Some(Action::Skipped)
+    );
+    assert!(c.get(&obj("ConfigMap", ns, "precious")).await?.is_some());
     // Fields Timoni owned were taken over, so the one ferry no longer sets is gone.
     let live = c.get(&obj("ConfigMap", ns, "kept")).await?.unwrap();
     assert_eq!(live["data"], json!({"value": "v2"}));
@@ -658,4 +666,91 @@ async fn dry_runs_write_nothing_and_diffs_mask_secrets() -> Result<()> {
         "1"
     );
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn immutable_changes_need_force_and_one_offs_are_left_alone() -> Result<()> {
+    let fleet = tokio::task::spawn_blocking(|| Fleet::start(1)).await??;
+    let ns = "e2e-force";
+    let c = cluster(&fleet, 1).await;
+    // A Job's pod template is immutable. No controller runs, so the Job never
+    // starts: only its stored spec matters here.
+    let job = |image: &str| {
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": ns},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "m", "image": image}]}}}})
+    };
+    let mut once = config_map(ns, "once", "first");
+    once["metadata"]["annotations"] = json!({"action.timoni.sh/one-off": "enabled"});
+    let no_wait = Options {
+        wait: false,
+        ..opts()
+    };
+    let reports = run(
+        &fleet,
+        &instance("job", ns, vec![job("busybox:1"), once.clone()]),
+        &no_wait,
+    )
+    .await;
+    assert_ok(&reports);
+
+    let mut once2 = config_map(ns, "once", "second");
+    once2["metadata"]["annotations"] = once["metadata"]["annotations"].clone();
+    let changed = instance("job", ns, vec![job("busybox:2"), once2]);
+    let reports = run(&fleet, &changed, &no_wait).await;
+    let err = reports[0]
+        .error
+        .as_deref()
+        .expect("immutable field change must fail without --force");
+    assert!(
+        err.contains("Job/e2e-force/migrate") && err.contains("--force"),
+        "{err}"
+    );
+
+    let reports = run(
+        &fleet,
+        &changed,
+        &Options {
+            force: true,
+            ..no_wait
+        },
+    )
+    .await;
+    assert_ok(&reports);
+    let recreated = reports[0].instances[0]
+        .outcomes
+        .iter()
+        .find(|o| o.object.kind == "Job")
+        .unwrap();
+    assert_eq!(recreated.action, Action::Configured);
+    assert!(
+        recreated
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("recreated")
+    );
+    let live = c
+        .get(&obj_in("batch", "Job", ns, "migrate"))
+        .await?
+        .unwrap();
+    assert_eq!(
+        live["spec"]["template"]["spec"]["containers"][0]["image"],
+        "busybox:2"
+    );
+    // The one-off ConfigMap existed, so its new value was not applied.
+    assert_eq!(
+        c.get(&obj("ConfigMap", ns, "once")).await?.unwrap()["data"]["value"],
+        "first"
+    );
+    Ok(())
+}
+
+fn obj_in(group: &str, kind: &str, ns: &str, name: &str) -> ObjRef {
+    ObjRef {
+        group: group.into(),
+        version: "v1".into(),
+        kind: kind.into(),
+        namespace: ns.into(),
+        name: name.into(),
+    }
 }

@@ -379,12 +379,28 @@ async fn bundle_with_relative_modules_applies_to_every_cluster() -> Result<()> {
     // The saved planner input recomputes the same plan without files or clusters.
     let input_path = plan_dir.path().join("input.json");
     let input_path = input_path.to_str().unwrap();
-    let out = ferry.run(&["plan", "-f", bundle, "--runtime", runtime, "-o", "json", "--save-input", input_path], None)?;
+    let out = ferry.run(
+        &[
+            "plan",
+            "-f",
+            bundle,
+            "--runtime",
+            runtime,
+            "-o",
+            "json",
+            "--save-input",
+            input_path,
+        ],
+        None,
+    )?;
     assert!(out.status.success(), "{}", text(&out));
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout)?;
     let input: planner::PlannerInput = serde_json::from_str(&std::fs::read_to_string(input_path)?)?;
     assert_eq!(serde_json::to_value(planner::plan(&input))?, printed);
-    assert_eq!(input.clusters["production-1"].runtime_values["CLUSTER_REGION"].as_text(), "us-east");
+    assert_eq!(
+        input.clusters["production-1"].runtime_values["CLUSTER_REGION"].as_text(),
+        "us-east"
+    );
 
     // Delete removes the instances everywhere.
     let out = ferry.run(&["delete", "-f", bundle, "--runtime", runtime], None)?;
