@@ -381,6 +381,20 @@ async fn a_stopped_cluster_is_reported_and_the_others_are_applied() -> Result<()
     assert_eq!(reports[2].count(Action::Created), 2);
     assert_eq!(engine::exit_code(&reports, true), 1);
 
+    // With --fail-fast and one cluster at a time, the clusters after the
+    // failed one are not started.
+    let fail_fast = Options {
+        fail_fast: true,
+        parallel: 1,
+        ..opts()
+    };
+    let reports = run(&fleet, &inst, &fail_fast).await;
+    assert!(reports[0].error.is_none());
+    assert!(reports[1].error.is_some());
+    let err = reports[2].error.as_deref().expect("fleet-3 must not start");
+    assert!(err.contains("--fail-fast"), "{err}");
+    assert!(reports[2].instances.is_empty());
+
     let f = &fleet;
     tokio::task::block_in_place(|| f.start_cluster(2))?;
     let reports = run(&fleet, &inst, &opts()).await;
