@@ -402,6 +402,42 @@ async fn bundle_with_relative_modules_applies_to_every_cluster() -> Result<()> {
         "us-east"
     );
 
+    // An instance removed from the bundle is deleted with what it owns.
+    let web_only = work.path().join("deploy/web-only.cue");
+    let api_block = BUNDLE_CUE.find("\t\tapi: {").unwrap();
+    let api_end = api_block + BUNDLE_CUE[api_block..].find("\t\t}\n").unwrap() + 4;
+    std::fs::write(
+        &web_only,
+        format!("{}{}", &BUNDLE_CUE[..api_block], &BUNDLE_CUE[api_end..]),
+    )?;
+    let out = ferry.run(
+        &[
+            "apply",
+            "-f",
+            web_only.to_str().unwrap(),
+            "--runtime",
+            runtime,
+        ],
+        None,
+    )?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("production-1/api: ConfigMap/fx/api deleted"),
+        "{}",
+        text(&out)
+    );
+    for i in 1..=3 {
+        assert!(config_map(&kubeconfig, i, "api").await.is_none());
+        assert!(config_map(&kubeconfig, i, "web").await.is_some());
+        assert!(
+            cluster(&kubeconfig, i)
+                .await
+                .get(&obj("v1", "Secret", "fx", "timoni.api"))
+                .await?
+                .is_none()
+        );
+    }
+
     // Delete removes the instances everywhere.
     let out = ferry.run(&["delete", "-f", bundle, "--runtime", runtime], None)?;
     assert!(out.status.success(), "{}", text(&out));
