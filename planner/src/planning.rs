@@ -204,10 +204,16 @@ pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
             cache
                 .entry(texts.clone())
                 .or_insert_with(|| {
-                    let mut diags = Vec::new();
-                    let bundle = decode::evaluate(&f.bundles, &texts, "bundle", &mut diags)
-                        .and_then(|node| bundle::validate(&node, &mut diags));
-                    Rc::new(BundleEval { bundle, diags })
+                    let eval = guarded("evaluating the bundle", || {
+                        let mut diags = Vec::new();
+                        let bundle = decode::evaluate(&f.bundles, &texts, "bundle", &mut diags)
+                            .and_then(|node| bundle::validate(&node, &mut diags));
+                        BundleEval { bundle, diags }
+                    });
+                    Rc::new(eval.unwrap_or_else(|d| BundleEval {
+                        bundle: None,
+                        diags: vec![*d],
+                    }))
                 })
                 .clone()
         };
@@ -252,6 +258,22 @@ impl Front<'_> {
         }
         out
     }
+}
+
+/// Runs evaluator work, turning a panic (a bug in the evaluator) into an
+/// error diagnostic so the other clusters and instances still plan. Where
+/// panics abort (wasm32-unknown-unknown), this is a plain call.
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Box<Diagnostic>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Box::new(Diagnostic::error(format!(
+            "internal error while {what}: {msg}"
+        )))
+    })
 }
 
 /// How much work a plan took: what sharing saved is visible here.
@@ -449,7 +471,15 @@ fn plan_cluster(
         };
         let b = builds
             .entry(bkey)
-            .or_insert_with(|| Rc::new(build::build(&m, inst, &ctx.kube_version, &module_version)))
+            .or_insert_with(|| {
+                let built = guarded("building the instance", || {
+                    build::build(&m, inst, &ctx.kube_version, &module_version)
+                });
+                Rc::new(built.unwrap_or_else(|d| Built {
+                    diags: vec![*d],
+                    ..Built::default()
+                }))
+            })
             .clone();
         for d in &b.diags {
             diags.push(d.clone().cluster(name.clone()).instance(inst.name.clone()));
@@ -758,5 +788,18 @@ mod tests {
             |i: usize| out.clusters[i].instances[0].steps[0].objects[0].object["data"].clone();
         assert_eq!(data(0), serde_json::json!({"msg": "hi", "region": "eu"}));
         assert_eq!(data(2), serde_json::json!({"msg": "hi", "region": "us"}));
+    }
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::guarded;
+
+    #[test]
+    fn panics_become_diagnostics() {
+        let d = guarded("testing", || -> u8 { panic!("boom") }).unwrap_err();
+        assert!(d.is_error());
+        assert_eq!(d.message, "internal error while testing: boom");
+        assert_eq!(guarded("testing", || 7).unwrap(), 7);
     }
 }
