@@ -20,14 +20,15 @@
 //! [`build`] (module main package, tags, Timoni's value merge, schema,
 //! `timoni.apply`) → [`objects`] (API-server checks, labels, namespaces,
 //! stages, inventory ids) → [`live`] (actions, diffs, deletes against a
-//! snapshot) → [`hash`] → [`mask`]. `planning` drives it and shares work
-//! across clusters; [`input`] and [`mod@plan`] are the JSON contracts.
+//! snapshot) → [`hash`] → [`mask`]. `front` and `planning` drive it and
+//! share work across clusters; [`input`] and [`mod@plan`] are the JSON contracts.
 
 pub mod build;
 pub mod bundle;
 pub mod data;
 pub mod decode;
 pub mod diag;
+mod front;
 pub mod hash;
 pub mod inject;
 pub mod input;
