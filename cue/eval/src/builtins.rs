@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 fn arity(name: &str, args: &[RExpr], n: usize, span: Span) -> Result<(), Val> {
     if args.len() != n {
-        return Err(Err::new(
+        return Err(Err::bottom(
             ErrorKind::Eval,
             format!(
                 "{name}: wrong number of arguments (got {}, want {n})",
@@ -50,12 +50,12 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                     Val::Num(Number::Int(n.into()))
                 }
                 Val::Bottom(_) => v,
-                other if !other.is_concrete_scalar() => Err::new(
+                other if !other.is_concrete_scalar() => Err::bottom(
                     ErrorKind::Incomplete,
                     format!("len: non-concrete argument {}", scalar_text(&other)),
                     vec![span],
                 ),
-                other => Err::new(
+                other => Err::bottom(
                     ErrorKind::Eval,
                     format!("invalid argument {} to len", scalar_text(&other)),
                     vec![span],
@@ -85,7 +85,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 Val::Vertex(w) if eng.is_list(w) => w,
                 Val::Bottom(_) => return v,
                 other => {
-                    return Err::new(
+                    return Err::bottom(
                         ErrorKind::Eval,
                         format!(
                             "{}: argument must be a list, got {}",
@@ -111,7 +111,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 eng.value(t)
             } else {
                 if items.is_empty() {
-                    return Err::new(ErrorKind::Eval, "empty list in call to or", vec![span]);
+                    return Err::bottom(ErrorKind::Eval, "empty list in call to or", vec![span]);
                 }
                 let mut alts = Vec::new();
                 for a in items {

@@ -345,8 +345,8 @@ pub enum Decl {
         /// The constraint.
         value: RExpr,
     },
-    /// `...`
-    Ellipsis(Option<RExpr>),
+    /// `...` (an optional `...T` type is not applied to struct fields).
+    Ellipsis,
     /// A comprehension.
     Comprehension(Rc<Comprehension>),
 }
@@ -360,8 +360,6 @@ pub struct Comprehension {
     pub body: RExpr,
     /// `else { ... }`: yielded when the clauses yield nothing.
     pub else_body: Option<RExpr>,
-    /// Span.
-    pub span: Span,
 }
 
 /// A comprehension clause.

@@ -56,7 +56,7 @@ pub struct Err {
 
 impl Err {
     /// A new error value.
-    pub fn new(kind: ErrorKind, msg: impl Into<String>, spans: Vec<Span>) -> Val {
+    pub fn bottom(kind: ErrorKind, msg: impl Into<String>, spans: Vec<Span>) -> Val {
         Val::Bottom(Rc::new(Err {
             kind,
             msg: msg.into(),
@@ -147,14 +147,6 @@ impl Val {
     /// Error test.
     pub fn is_bottom(&self) -> bool {
         matches!(self, Val::Bottom(_))
-    }
-
-    /// The error, if this is bottom.
-    pub fn err(&self) -> Option<&Rc<Err>> {
-        match self {
-            Val::Bottom(e) => Some(e),
-            _ => None,
-        }
     }
 
     /// A basic type constraint.
@@ -296,7 +288,7 @@ pub fn make_bound(op: BoundOp, b: Val, span: Span) -> Val {
     match &b {
         Val::Bottom(_) => return b,
         v if !v.is_concrete_scalar() => {
-            return Err::new(
+            return Err::bottom(
                 ErrorKind::Incomplete,
                 format!(
                     "non-concrete value {} for bound {}",
@@ -332,7 +324,7 @@ fn conflict(a: &Val, b: &Val, spans: &[Span]) -> Val {
             scalar_text(b)
         )
     };
-    Err::new(ErrorKind::Eval, msg, spans.to_vec())
+    Err::bottom(ErrorKind::Eval, msg, spans.to_vec())
 }
 
 /// Whether an int value satisfies the kind set.
@@ -382,16 +374,16 @@ fn simplify(kind: Kind, bounds: Vec<(BoundOp, Val)>) -> Result<Constr, ()> {
             }
         }
     }
-    if let (Some((lop, lb)), Some((hop, hb))) = (&lo, &hi) {
-        if let Some(o) = cmp(lb, hb) {
-            let empty = match o {
-                Ordering::Greater => true,
-                Ordering::Equal => *lop == BoundOp::Gt || *hop == BoundOp::Lt,
-                Ordering::Less => false,
-            };
-            if empty {
-                return Err(());
-            }
+    if let (Some((lop, lb)), Some((hop, hb))) = (&lo, &hi)
+        && let Some(o) = cmp(lb, hb)
+    {
+        let empty = match o {
+            Ordering::Greater => true,
+            Ordering::Equal => *lop == BoundOp::Gt || *hop == BoundOp::Lt,
+            Ordering::Less => false,
+        };
+        if empty {
+            return Err(());
         }
     }
     let mut out = Vec::new();
@@ -439,19 +431,18 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
             match simplify(k, bs) {
                 Ok(c) => {
                     // `>=1 & <=1` is 1.
-                    if let [(BoundOp::Ge, v1), (BoundOp::Le, v2)] = c.bounds.as_slice() {
-                        if scalar_eq(v1, v2)
-                            || matches!((v1, v2), (Val::Num(p), Val::Num(q)) if p.cmp_num(q) == Ordering::Equal)
-                        {
-                            let v = v1.clone();
-                            if kind_allows(k, &v) {
-                                return v;
-                            }
+                    if let [(BoundOp::Ge, v1), (BoundOp::Le, v2)] = c.bounds.as_slice()
+                        && (scalar_eq(v1, v2)
+                            || matches!((v1, v2), (Val::Num(p), Val::Num(q)) if p.cmp_num(q) == Ordering::Equal))
+                    {
+                        let v = v1.clone();
+                        if kind_allows(k, &v) {
+                            return v;
                         }
                     }
                     Val::Constr(Rc::new(c))
                 }
-                Err(()) => Err::new(
+                Err(()) => Err::bottom(
                     ErrorKind::Eval,
                     format!(
                         "incompatible bounds {} and {}",
@@ -471,7 +462,7 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
                 match check_bound(*op, bv, &v) {
                     Ok(true) => {}
                     Ok(false) => {
-                        return Err::new(
+                        return Err::bottom(
                             ErrorKind::Eval,
                             format!(
                                 "invalid value {} (out of bound {}{})",
@@ -482,7 +473,7 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
                             spans.to_vec(),
                         );
                     }
-                    Err(e) => return Err::new(ErrorKind::Eval, e, spans.to_vec()),
+                    Err(e) => return Err::bottom(ErrorKind::Eval, e, spans.to_vec()),
                 }
             }
             v
