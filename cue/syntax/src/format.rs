@@ -555,7 +555,12 @@ impl Printer<'_> {
                 let a: Vec<String> = args.iter().map(|a| self.expr(a, level)).collect();
                 format!("{}({})", self.operand(func, 8, level), a.join(", "))
             }
-            ExprKind::Unary { op, x } => format!("{}{}", op.as_str(), self.operand(x, 8, level)),
+            ExprKind::Unary { op, x } => {
+                let x = self.operand(x, 8, level);
+                // `<` then `=~"a"` must not lex as `<=` `~"a"`.
+                let sep = if x.starts_with(['=', '~']) { " " } else { "" };
+                format!("{}{sep}{x}", op.as_str())
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let p = op.precedence();
                 format!(
