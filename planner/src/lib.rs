@@ -17,17 +17,18 @@
 //! CUE/YAML/JSON with cue-eval, export located data via [`locate`] and
 //! [`data`]) → [`bundle`] / [`runtime`] (v1alpha1 validation, cluster
 //! selection; [`names`] holds the name rules) → [`modkey`] (module keys) →
-//! [`build`] (module main package, tags, Timoni's value merge, schema,
+//! [`build`] (module main package, [`tags`], Timoni's value merge, schema,
 //! `timoni.apply`) → [`objects`] (API-server checks, labels, namespaces,
 //! stages, inventory ids) → [`live`] (actions, diffs, deletes against a
-//! snapshot) → [`hash`] → [`mask`]. `planning` drives it and shares work
-//! across clusters; [`input`] and [`mod@plan`] are the JSON contracts.
+//! snapshot) → [`hash`] → [`mask`]. `front` and `planning` drive it and
+//! share work across clusters; [`input`] and [`mod@plan`] are the JSON contracts.
 
 pub mod build;
 pub mod bundle;
 pub mod data;
 pub mod decode;
 pub mod diag;
+mod front;
 pub mod hash;
 pub mod inject;
 pub mod input;
@@ -42,6 +43,7 @@ mod planning;
 mod requirements;
 pub mod runtime;
 pub mod source;
+pub mod tags;
 
 pub use cue_eval as cue;
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity};

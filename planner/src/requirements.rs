@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics, has_errors};
+use crate::front::front;
 use crate::input::{ClusterRequirement, ModuleKey, ModuleRequirement, PlannerInput, Requirements};
 use crate::modkey;
-use crate::planning::front;
 
 /// See [`crate::requirements`].
 pub fn requirements(input: &PlannerInput) -> Result<Requirements, Diagnostics> {

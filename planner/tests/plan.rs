@@ -750,3 +750,25 @@ fn schema_errors_point_into_the_bundle() {
     );
     assert_eq!(d.instance.as_deref(), Some("api"));
 }
+
+#[test]
+fn several_files_unify_into_one_bundle() {
+    let overlay = BundleSource {
+        name: "examples/overlay.cue".into(),
+        text: "bundle: instances: api: values: replicas: 2\n".into(),
+        base_dir: "examples".into(),
+    };
+    let json = BundleSource {
+        name: "examples/extra.json".into(),
+        text: r#"{"bundle": {"instances": {"api": {"values": {"region": "json-region"}}}}}"#.into(),
+        base_dir: "examples".into(),
+    };
+    let out = planner::plan(&input(vec![cue_bundle(), overlay, json]));
+    assert!(errors(&out).is_empty(), "{:#?}", out.diagnostics);
+    for c in &out.clusters {
+        let api = &c.instances[1];
+        assert_eq!(api.values["replicas"], 2);
+        assert_eq!(api.values["region"], "json-region");
+        assert_eq!(api.steps[0].objects[2].object["spec"]["replicas"], 2);
+    }
+}

@@ -129,6 +129,9 @@ fn universe(name: &str, span: Span) -> Option<RExpr> {
         "mod" => b(Builtin::Mod),
         "quo" => b(Builtin::Quo),
         "rem" => b(Builtin::Rem),
+        "matchN" => b(Builtin::MatchN),
+        "matchIf" => b(Builtin::MatchIf),
+        "error" => b(Builtin::Error),
         _ => None,
     }
 }
@@ -148,12 +151,11 @@ impl<'a> Compiler<'a> {
         let mut top: HashMap<String, Target> = HashMap::new();
         for f in files {
             for d in &f.decls {
-                if let ast::Decl::Field(fl) = d {
-                    if let Some(l) = static_label(self.interner, &fl.label) {
-                        if let ast::Label::Ident(id) = &fl.label {
-                            top.insert(id.name.clone(), Target::Field(l));
-                        }
-                    }
+                if let ast::Decl::Field(fl) = d
+                    && let Some(l) = static_label(self.interner, &fl.label)
+                    && let ast::Label::Ident(id) = &fl.label
+                {
+                    top.insert(id.name.clone(), Target::Field(l));
                 }
             }
         }
@@ -180,8 +182,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn lookup(&mut self, name: &str, span: Span) -> RExpr {
-        let mut up = 0u32;
-        for s in self.scopes.iter().rev() {
+        for (up, s) in self.scopes.iter().rev().enumerate() {
+            let up = up as u32;
             match s {
                 Scope::Struct(m) => {
                     if let Some(t) = m.get(name) {
@@ -208,7 +210,6 @@ impl<'a> Compiler<'a> {
                     }
                 }
             }
-            up += 1;
         }
         if let Some(e) = universe(name, span) {
             return e;
@@ -339,7 +340,7 @@ impl<'a> Compiler<'a> {
             }
             ast::Decl::Embed(e) => Decl::Embed(self.expr(e)),
             ast::Decl::Let(_) | ast::Decl::Attribute(_) | ast::Decl::Bad(_) => return None,
-            ast::Decl::Ellipsis(e) => Decl::Ellipsis(e.ty.as_ref().map(|t| self.expr(t))),
+            ast::Decl::Ellipsis(_) => Decl::Ellipsis,
             ast::Decl::Comprehension(c) => Decl::Comprehension(self.comprehension(c)),
         })
     }
@@ -383,7 +384,6 @@ impl<'a> Compiler<'a> {
             clauses,
             body,
             else_body,
-            span: c.span,
         })
     }
 
