@@ -277,6 +277,7 @@ async fn apply_cluster(
             return report;
         }
     };
+    let mut removed = Vec::new();
     for inst in &plan.instances {
         spinner.set_message(format!("applying {}", inst.name));
         let safety = deadline + Duration::from_secs(30);
@@ -305,8 +306,15 @@ async fn apply_cluster(
             break;
         }
     }
-    if report.error.is_none() {
-        for inst in &plan.removed {
+    if report.error.is_none() && opts.prune && plan.removed.is_empty() {
+        // Without a live plan, find the bundle's instances it no longer lists.
+        match unlisted_instances(&cluster, plan).await {
+            Ok(found) => removed = found,
+            Err(e) => report.error = Some(format!("{}: {e:#}", plan.name)),
+        }
+    }
+    if report.error.is_none() && opts.prune {
+        for inst in plan.removed.iter().chain(&removed) {
             spinner.set_message(format!("removing {}", inst.name));
             match delete_instance(&cluster, inst, opts, deadline, reporter).await {
                 Ok(ir) => report.instances.push(ir),
@@ -574,29 +582,8 @@ async fn delete_cluster(
         let (cluster, version) = connect(kc, &plan.name, plan.context.as_deref()).await?;
         report.server_version = Some(version);
         // Instances the bundle stored but no longer lists are the bundle's too.
-        let mut instances = plan.instances.clone();
-        if let Some(bundle) = plan.instances.first().and_then(|i| i.bundle.clone()) {
-            for stored in inventory::list(&cluster).await? {
-                let Some(i) = stored.instance else { continue };
-                let listed = instances
-                    .iter()
-                    .any(|p| p.name == i.metadata.name && p.namespace == i.metadata.namespace);
-                if i.bundle() == Some(bundle.as_str()) && !listed {
-                    instances.insert(
-                        0,
-                        InstancePlan {
-                            name: i.metadata.name.clone(),
-                            namespace: i.metadata.namespace.clone(),
-                            bundle: Some(bundle.clone()),
-                            module: i.module.clone(),
-                            values: String::new(),
-                            steps: Vec::new(),
-                            images: Vec::new(),
-                        },
-                    );
-                }
-            }
-        }
+        let mut instances = unlisted_instances(&cluster, plan).await?;
+        instances.extend(plan.instances.iter().cloned());
         for inst in instances.iter().rev() {
             let ir = delete_instance(&cluster, inst, opts, start + opts.timeout, reporter)
                 .await
@@ -617,6 +604,33 @@ async fn delete_cluster(
     }
     report.duration = start.elapsed();
     report
+}
+
+/// Stored instances of the plan's bundle that the plan does not list.
+async fn unlisted_instances(cluster: &Cluster, plan: &ClusterPlan) -> Result<Vec<InstancePlan>> {
+    let Some(bundle) = plan.instances.first().and_then(|i| i.bundle.clone()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for stored in inventory::list(cluster).await? {
+        let Some(i) = stored.instance else { continue };
+        let listed = plan
+            .instances
+            .iter()
+            .any(|p| p.name == i.metadata.name && p.namespace == i.metadata.namespace);
+        if i.bundle() == Some(bundle.as_str()) && !listed {
+            out.push(InstancePlan {
+                name: i.metadata.name.clone(),
+                namespace: i.metadata.namespace.clone(),
+                bundle: Some(bundle.clone()),
+                module: i.module.clone(),
+                values: String::new(),
+                steps: Vec::new(),
+                images: Vec::new(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Deletes one instance: every object its inventory owns (guarded by the

@@ -60,6 +60,7 @@ impl KubeConfigSource {
 
     /// Builds a client for `context` (the current context when `None`).
     pub async fn client(&self, context: Option<&str>) -> Result<Client> {
+        install_crypto_provider();
         let kc = self.config.clone().ok_or_else(|| {
             anyhow!(
                 "no kubeconfig found at {}: pass --kubeconfig FILE or set KUBECONFIG",
@@ -88,6 +89,15 @@ impl KubeConfigSource {
         config.read_timeout = Some(Duration::from_secs(60));
         Client::try_from(config).context("cannot build a Kubernetes client")
     }
+}
+
+/// Selects rustls' ring provider once per process: the dependency graph
+/// enables both ring and aws-lc-rs, and rustls refuses to guess.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// How a kind is served: its API resource and whether it is namespaced.

@@ -38,9 +38,14 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("FERRY_LOG"))
+        // Quiet unless asked: ferry reports errors itself (FERRY_LOG=debug to trace).
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
         .with_writer(std::io::stderr)
         .init();
+    applier::kube::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(a) => cmd::plan::run(a).await,
@@ -54,8 +59,12 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        // Planner diagnostics carry their own `file:line:col: error:` prefix.
         Err(e) => {
-            eprintln!("error: {e:#}");
+            match e.downcast_ref::<applier::session::Diagnostics>() {
+                Some(d) => eprintln!("{d}"),
+                None => eprintln!("error: {e:#}"),
+            }
             ExitCode::from(1)
         }
     }

@@ -120,9 +120,14 @@ pub fn summary_table(reports: &[ClusterReport]) -> String {
             count(Action::Deleted),
             count(Action::Failed),
             format!("{:.1}s", r.duration.as_secs_f64()),
-            match &r.error {
-                None => "ok".to_string(),
-                Some(e) => format!("error: {}", e.lines().next().unwrap_or("")),
+            // The full error follows the table.
+            match (
+                &r.error,
+                r.instances.iter().any(|i| !i.not_ready.is_empty()),
+            ) {
+                (None, _) => "ok".to_string(),
+                (Some(_), true) => "not ready".to_string(),
+                (Some(_), false) => "error".to_string(),
             },
         ]);
     }

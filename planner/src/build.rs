@@ -1,9 +1,11 @@
 //! Building a module instance: Timoni's `main` package evaluated with the
 //! instance's tags and merged values, then `timoni.apply` read step by step.
 //!
-//! Module loading: the module's root package `main` is compiled from the
-//! module map with `@tag(name)`, `@tag(namespace)`,
-//! `@tag(x, var=moduleVersion)` and `@tag(x, var=kubeVersion)` injected.
+//! Module loading: the module's root package `main` is parsed once per plan
+//! and compiled for each build, with `@tag(name)`, `@tag(namespace)`,
+//! `@tag(x, var=moduleVersion)` and `@tag(x, var=kubeVersion)` filled in at
+//! the tagged fields (or, for tags no static path reaches, injected by
+//! rewriting the file).
 //! Packages imported from the module itself, `cue.mod/pkg` and
 //! `cue.mod/gen` need cue-eval's module loader, which is not available yet:
 //! a module importing them gets a diagnostic naming the import.
@@ -12,7 +14,6 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use cue_eval::Runtime;
-use cue_syntax::ast::{Decl, Expr, ExprKind};
 use serde_json::Value;
 
 use crate::bundle::Instance;
@@ -20,6 +21,7 @@ use crate::decode::{eval_diag, split_path};
 use crate::diag::{Diagnostic, Loc};
 use crate::input::{FileContent, ModuleFiles};
 use crate::locate::{Locator, SourceIndex};
+use crate::tags::{TagSite, inject_tags, tag_sites};
 
 /// A module read once per plan.
 #[derive(Clone, Debug)]
@@ -37,6 +39,13 @@ pub struct LoadedModule {
     pub digest: Option<String>,
     /// The root `main` package files (path, text), without `values.cue`.
     pub main_files: Vec<(String, String)>,
+    /// The same files parsed once, file `i` with `FileId(i)`, so every
+    /// build compiles them without parsing again.
+    pub parsed: Vec<cue_syntax::ast::File>,
+    /// The `@tag` fields, when all of them sit at static paths (then tags
+    /// are filled in at those paths; otherwise files are rewritten per
+    /// build).
+    pub tag_sites: Option<Vec<TagSite>>,
     /// The defaults of `values.cue` (`values:`), as data.
     pub defaults: Value,
     /// Why the module cannot be built, if it cannot.
@@ -53,6 +62,8 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
         version: files.version.clone(),
         digest: files.digest.clone(),
         main_files: Vec::new(),
+        parsed: Vec::new(),
+        tag_sites: Some(Vec::new()),
         defaults: Value::Object(Default::default()),
         errors: Vec::new(),
     };
@@ -141,7 +152,8 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
         let Some(text) = text_of(path, &mut m.errors) else {
             continue;
         };
-        let (file, errors) = cue_syntax::parse_file(cue_syntax::FileId(0), &display(path), &text);
+        let id = cue_syntax::FileId(m.main_files.len() as u32);
+        let (file, errors) = cue_syntax::parse_file(id, &display(path), &text);
         if !errors.is_empty() {
             for e in errors {
                 m.errors.push(Diagnostic::error(e.message).at(&Loc::new(
@@ -168,7 +180,13 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
                 );
             }
         }
+        if let Some(sites) = &mut m.tag_sites
+            && !tag_sites(&file.decls, &mut Vec::new(), &display(path), sites)
+        {
+            m.tag_sites = None;
+        }
         m.main_files.push((path.clone(), text));
+        m.parsed.push(file);
     }
     m
 }
@@ -222,33 +240,14 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
         ("kubeVersion", kube_version),
     ]
     .into();
-    let mut texts = Vec::new();
-    for (path, text) in &m.main_files {
-        let name = format!("{}/{path}", m.dir);
-        match inject_tags(&name, text, &tags, &vars) {
-            Ok(t) => texts.push((name, t)),
-            Err(d) => out.diags.extend(d),
-        }
-    }
-    if !out.diags.is_empty() {
-        return out;
-    }
-    let rt = Runtime::new();
-    let refs: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let root = match rt.compile_files(&refs) {
-        Ok(v) => v,
-        Err(errs) => {
-            out.diags = errs
-                .0
-                .iter()
-                .map(|e| eval_diag(e, &Locator::default(), &[]))
-                .collect();
-            return out;
-        }
+    let root = match &m.tag_sites {
+        Some(sites) => compile_parsed(m, sites, &tags, &vars, &mut out.diags),
+        None => compile_rewritten(m, &tags, &vars, &mut out.diags),
     };
+    let Some(root) = root else {
+        return out;
+    };
+    let rt = root.runtime().clone();
     let root = root.fill("values", &rt.from_json(&merged));
     // Values the schema rejects are reported at the bundle's values.
     let values_locator = Locator {
@@ -321,6 +320,89 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
         out.steps.push((step.label.clone(), objects));
     }
     out
+}
+
+/// Compiles the module's parsed files in a fresh runtime (no parsing) and
+/// fills the tags in at their fields.
+fn compile_parsed(
+    m: &LoadedModule,
+    sites: &[TagSite],
+    tags: &BTreeMap<&str, &str>,
+    vars: &BTreeMap<&str, &str>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<cue_eval::Value> {
+    let rt = Runtime::new();
+    for (i, (path, text)) in m.main_files.iter().enumerate() {
+        // Same order, same ids: the parsed spans stay valid.
+        if rt.add_source(&format!("{}/{path}", m.dir), text) != cue_syntax::FileId(i as u32) {
+            return compile_rewritten(m, tags, vars, diags);
+        }
+    }
+    let refs: Vec<&cue_syntax::ast::File> = m.parsed.iter().collect();
+    let mut root = rt.compile_asts(&refs);
+    for site in sites {
+        let value = if site.var {
+            vars.get(site.name.as_str())
+        } else {
+            tags.get(site.name.as_str())
+        };
+        let Some(value) = value else { continue };
+        let json = match site.ty.as_str() {
+            "string" => Some(Value::String(value.to_string())),
+            "int" | "number" => crate::inject::literal(crate::inject::AttrType::Number, value)
+                .and_then(|l| serde_json::from_str(&l).ok()),
+            "bool" => value.parse::<bool>().ok().map(Value::Bool),
+            _ => None,
+        };
+        match json {
+            Some(j) => root = root.fill(&site.path, &rt.from_json(&j)),
+            None => diags.push(
+                Diagnostic::error(format!(
+                    "tag {:?}: the value {value:?} is not a {}",
+                    site.name, site.ty
+                ))
+                .at(&site.loc),
+            ),
+        }
+    }
+    diags.is_empty().then_some(root)
+}
+
+/// Rewrites the files with the tags injected and compiles them (tags at
+/// paths no fill can reach).
+fn compile_rewritten(
+    m: &LoadedModule,
+    tags: &BTreeMap<&str, &str>,
+    vars: &BTreeMap<&str, &str>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<cue_eval::Value> {
+    let mut texts = Vec::new();
+    for (path, text) in &m.main_files {
+        let name = format!("{}/{path}", m.dir);
+        match inject_tags(&name, text, tags, vars) {
+            Ok(t) => texts.push((name, t)),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if !diags.is_empty() {
+        return None;
+    }
+    let rt = Runtime::new();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    match rt.compile_files(&refs) {
+        Ok(v) => Some(v),
+        Err(errs) => {
+            diags.extend(
+                errs.0
+                    .iter()
+                    .map(|e| eval_diag(e, &Locator::default(), &[])),
+            );
+            None
+        }
+    }
 }
 
 /// Nulls dropped, `List` kinds (`List`, `ConfigMapList`, ... with `items`)
@@ -455,137 +537,6 @@ pub fn merge_values(defaults: &Value, overlay: &Value) -> Value {
     }
 }
 
-/// Injects tags into one file: `@tag(NAME)` takes `tags[NAME]`,
-/// `@tag(X, var=VAR)` takes `vars[VAR]`; the field's expression `E`
-/// becomes `(E) & "value"` (the value quoted). Unknown tags leave the
-/// field as written.
-pub fn inject_tags(
-    name: &str,
-    text: &str,
-    tags: &BTreeMap<&str, &str>,
-    vars: &BTreeMap<&str, &str>,
-) -> Result<String, Vec<Diagnostic>> {
-    let (file, errors) = cue_syntax::parse_file(cue_syntax::FileId(0), name, text);
-    if !errors.is_empty() {
-        return Err(errors
-            .into_iter()
-            .map(|e| {
-                Diagnostic::error(e.message).at(&Loc::new(
-                    name,
-                    e.span.start.line,
-                    e.span.start.column,
-                ))
-            })
-            .collect());
-    }
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let mut diags = Vec::new();
-    collect_tags(&file.decls, name, tags, vars, &mut edits, &mut diags);
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    edits.sort();
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut pos = 0;
-    for (start, end, value) in edits {
-        // Spans come from the parser; a range that is not a valid slice is
-        // skipped rather than trusted.
-        let (Some(before), Some(expr)) = (text.get(pos..start), text.get(start..end)) else {
-            continue;
-        };
-        out.push_str(before);
-        out.push('(');
-        out.push_str(expr);
-        out.push_str(") & ");
-        out.push_str(&value);
-        pos = end;
-    }
-    out.push_str(text.get(pos..).unwrap_or(""));
-    Ok(out)
-}
-
-fn collect_tags(
-    decls: &[Decl],
-    name: &str,
-    tags: &BTreeMap<&str, &str>,
-    vars: &BTreeMap<&str, &str>,
-    edits: &mut Vec<(usize, usize, String)>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    for d in decls {
-        match d {
-            Decl::Field(f) => {
-                for a in f.attrs.iter().filter(|a| a.name == "tag") {
-                    let args = a.args();
-                    let Some(tag) = args.first().filter(|x| x.key.is_none()) else {
-                        continue;
-                    };
-                    let var = args.iter().find(|x| x.key.as_deref() == Some("var"));
-                    let ty = args
-                        .iter()
-                        .find(|x| x.key.as_deref() == Some("type"))
-                        .map(|x| x.value.as_str())
-                        .unwrap_or("string");
-                    let value = match var {
-                        Some(v) => vars.get(v.value.as_str()),
-                        None => tags.get(tag.value.as_str()),
-                    };
-                    let Some(value) = value else { continue };
-                    let lit = match ty {
-                        "string" => Some(cue_syntax::literal::quote_string(value)),
-                        "int" | "number" => {
-                            crate::inject::literal(crate::inject::AttrType::Number, value)
-                        }
-                        "bool" => crate::inject::literal(crate::inject::AttrType::Bool, value),
-                        _ => None,
-                    };
-                    match lit {
-                        Some(lit) => edits.push((
-                            f.value.span.start.offset as usize,
-                            f.value.span.end.offset as usize,
-                            lit,
-                        )),
-                        None => diags.push(
-                            Diagnostic::error(format!(
-                                "tag {:?}: the value {value:?} is not a {ty}",
-                                tag.value
-                            ))
-                            .at(&Loc::new(
-                                name,
-                                a.span.start.line,
-                                a.span.start.column,
-                            )),
-                        ),
-                    }
-                }
-                collect_expr(&f.value, name, tags, vars, edits, diags);
-            }
-            Decl::Embed(e) => collect_expr(e, name, tags, vars, edits, diags),
-            Decl::Comprehension(c) => collect_expr(&c.body, name, tags, vars, edits, diags),
-            _ => {}
-        }
-    }
-}
-
-fn collect_expr(
-    e: &Expr,
-    name: &str,
-    tags: &BTreeMap<&str, &str>,
-    vars: &BTreeMap<&str, &str>,
-    edits: &mut Vec<(usize, usize, String)>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    match &e.kind {
-        ExprKind::Struct(s) => collect_tags(&s.decls, name, tags, vars, edits, diags),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            collect_expr(lhs, name, tags, vars, edits, diags);
-            collect_expr(rhs, name, tags, vars, edits, diags);
-        }
-        ExprKind::Paren(x) => collect_expr(x, name, tags, vars, edits, diags),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,19 +555,6 @@ mod tests {
             merge_values(&json!({"a": {"b": 1}}), &json!({"a": 2})),
             json!({"a": 2})
         );
-    }
-
-    #[test]
-    fn tags_are_injected_as_quoted_literals() {
-        let src = "package main\n\nx: {\n\tname: string @tag(name)\n\tns: string @tag(namespace)\n\tmv: string @tag(mv, var=moduleVersion)\n\tother: string @tag(unknown)\n}\n";
-        let tags = [("name", "app"), ("namespace", "a\"b")].into();
-        let vars = [("moduleVersion", "1.0.0")].into();
-        let out = inject_tags("t.cue", src, &tags, &vars).unwrap();
-        assert!(out.contains("name: (string) & \"app\" @tag(name)"), "{out}");
-        assert!(out.contains("ns: (string) & \"a\\\"b\""), "{out}");
-        assert!(out.contains("mv: (string) & \"1.0.0\""), "{out}");
-        assert!(out.contains("other: string @tag(unknown)"), "{out}");
-        assert_eq!(out.lines().count(), src.lines().count());
     }
 
     #[test]
@@ -639,5 +577,66 @@ mod tests {
                 json!({"kind": "C"})
             ]
         );
+    }
+
+    fn module(timoni: &str) -> LoadedModule {
+        let files = [
+            ("cue.mod/module.cue", "module: \"t.example/m\"\n"),
+            ("timoni.cue", timoni),
+            ("values.cue", "package main\nvalues: {}\n"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), FileContent::Text(v.to_string())))
+        .collect();
+        load(
+            "file://m",
+            &ModuleFiles {
+                url: "file://m".into(),
+                version: "0.0.0-devel".into(),
+                digest: None,
+                files,
+            },
+        )
+    }
+
+    fn instance() -> Instance {
+        Instance {
+            name: "app".into(),
+            loc: None,
+            module: crate::bundle::ModuleRef {
+                url: "file://m".into(),
+                url_loc: None,
+                version: "latest".into(),
+                digest: None,
+            },
+            namespace: "ns".into(),
+            values: crate::data::Node::new(crate::data::Kind::Map(Vec::new())),
+        }
+    }
+
+    #[test]
+    fn tags_at_static_paths_are_filled_without_reparsing() {
+        let src = "package main\ntimoni: {\n\tinstance: {\"my-name\": string @tag(name), kv: string @tag(kv, var=kubeVersion)}\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: instance.\"my-name\", data: kv: instance.kv}]\n}\n";
+        let m = module(src);
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let sites = m.tag_sites.clone().unwrap();
+        assert_eq!(
+            sites.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+            ["timoni.instance.\"my-name\"", "timoni.instance.kv"]
+        );
+        let b = build(&m, &instance(), "1.20.0", "0.0.0-devel");
+        assert!(b.diags.is_empty(), "{:?}", b.diags);
+        assert_eq!(b.steps[0].1[0]["metadata"]["name"], "app");
+        assert_eq!(b.steps[0].1[0]["data"]["kv"], "1.20.0");
+    }
+
+    #[test]
+    fn tags_in_comprehensions_are_injected_by_rewriting() {
+        let src = "package main\ntimoni: {\n\tinstance: {if true {n: string @tag(name)}}\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: instance.n}]\n}\n";
+        let m = module(src);
+        assert!(m.tag_sites.is_none());
+        let b = build(&m, &instance(), "1.20.0", "0.0.0-devel");
+        assert!(b.diags.is_empty(), "{:?}", b.diags);
+        assert_eq!(b.steps[0].1[0]["metadata"]["name"], "app");
     }
 }

@@ -126,7 +126,7 @@ pub struct ClusterFacts {
     /// read by a query of kind `Secret` are secret without being listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secret_values: Vec<String>,
-    /// The API server's version without the leading `v` (`1.20.15`); the
+    /// The API server's version (`1.20.15`; a leading `v` is dropped): the
     /// `kubeVersion` modules see. Defaults to
     /// [`Options::default_kube_version`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,8 +187,10 @@ pub struct ApiResource {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LiveSnapshot {
     /// The instances stored on the cluster (Timoni instance Secrets
-    /// `timoni.<name>`) for the planned instances; an instance absent here
-    /// has no stored inventory.
+    /// `timoni.<name>`): those of the planned instances (for ownership and
+    /// pruning) and every instance labelled `bundle.timoni.sh/name` with
+    /// this bundle's name (those the bundle no longer lists are removed).
+    /// An instance absent here has no stored inventory.
     #[serde(default)]
     pub instances: Vec<LiveInstance>,
     /// Live objects: every object a stored inventory lists and every object
@@ -285,6 +287,11 @@ pub struct Requirements {
     /// The distinct modules the selected clusters' instances reference,
     /// sorted by key.
     pub modules: Vec<ModuleRequirement>,
+    /// Errors that concern only some clusters (their bundle does not
+    /// evaluate with their runtime values); those clusters contribute no
+    /// modules, and their plans will carry the same errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<crate::diag::Diagnostic>,
 }
 
 /// A selected cluster and what must be read from it.

@@ -8,15 +8,27 @@
 //! Entry points:
 //! - [`requirements`]: which clusters and modules a plan needs, so the
 //!   applier reads each exactly once before planning;
-//! - [`plan`]: the masked plan (what `ferry plan -o json` prints);
+//! - [`plan()`]: the masked plan (what `ferry plan -o json` prints);
 //!   [`plan_unmasked`]: the same with secrets in clear, for applying;
 //! - [`vet`]: the diagnostics alone.
+//!
+//! The pipeline, a module per step: [`source`] (format of a source) →
+//! [`decode`] (parse once; per cluster, [`inject`] runtime values, unify
+//! CUE/YAML/JSON with cue-eval, export located data via [`locate`] and
+//! [`data`]) → [`bundle`] / [`runtime`] (v1alpha1 validation, cluster
+//! selection; [`names`] holds the name rules) → [`modkey`] (module keys) →
+//! [`build`] (module main package, [`tags`], Timoni's value merge, schema,
+//! `timoni.apply`) → [`objects`] (API-server checks, labels, namespaces,
+//! stages, inventory ids) → [`live`] (actions, diffs, deletes against a
+//! snapshot) → [`hash`] → [`mask`]. `front` and `planning` drive it and
+//! share work across clusters; [`input`] and [`mod@plan`] are the JSON contracts.
 
 pub mod build;
 pub mod bundle;
 pub mod data;
 pub mod decode;
 pub mod diag;
+mod front;
 pub mod hash;
 pub mod inject;
 pub mod input;
@@ -33,6 +45,7 @@ pub mod runtime;
 pub mod source;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+pub mod tags;
 
 pub use cue_eval as cue;
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity};
@@ -49,7 +62,7 @@ pub fn plan(input: &PlannerInput) -> PlanOutput {
 }
 
 /// Plans every selected cluster with secrets in clear. For the applier only:
-/// never print or store this document. Hashes equal those of [`plan`].
+/// never print or store this document. Hashes equal those of [`plan()`].
 pub fn plan_unmasked(input: &PlannerInput) -> PlanOutput {
     planning::run(input).0
 }
@@ -57,7 +70,9 @@ pub fn plan_unmasked(input: &PlannerInput) -> PlanOutput {
 /// The clusters (with their runtime queries) and the modules a plan of
 /// `input` needs. Reads `bundles`, `runtime`, `options` and the clusters'
 /// runtime values (when present: a module reference may depend on them);
-/// ignores `modules`. Errors (and only errors) are returned as `Err`.
+/// ignores `modules`. `Err` (errors only) when nothing can be planned;
+/// errors that concern only some clusters are in
+/// [`Requirements::diagnostics`].
 pub fn requirements(input: &PlannerInput) -> Result<Requirements, Diagnostics> {
     requirements::requirements(input)
 }

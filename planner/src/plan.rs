@@ -7,7 +7,7 @@
 //! object fields in the order the module's CUE gives them; the same input
 //! gives the same bytes on every target.
 //!
-//! Secrets: [`crate::plan`] returns a masked plan ([`PlanOutput::masked`]):
+//! Secrets: [`crate::plan()`] returns a masked plan ([`PlanOutput::masked`]):
 //! Secret `data`/`stringData` values, runtime values read from Secrets, and
 //! every string in values and objects equal to (or containing) such a value
 //! are replaced by [`MASK`]. Hashes are always computed over the unmasked

@@ -13,11 +13,11 @@ use std::rc::Rc;
 use serde_json::{Value, json};
 
 use crate::build::{self, BuildKey, Built, LoadedModule};
-use crate::bundle::{self, Bundle, Instance};
-use crate::decode::{self, Prepared};
-use crate::diag::{Diagnostic, Loc, has_errors};
+use crate::bundle::Instance;
+use crate::diag::{Diagnostic, has_errors};
+use crate::front::{BundleEval, ClusterCtx, Front, front, guarded};
 use crate::hash::{canonical_json, hash_json};
-use crate::input::{ClusterFacts, INPUT_VERSION, InventoryEntry, PlannerInput, RuntimeValue};
+use crate::input::{InventoryEntry, PlannerInput};
 use crate::live;
 use crate::mask::Secrets;
 use crate::modkey::{self, DEVEL_VERSION};
@@ -26,233 +26,6 @@ use crate::plan::{
     ApplyStep, ClusterPlan, InstancePlan, PLAN_VERSION, PlanModule, PlanOutput, PlannedObject,
     RemovedInstance,
 };
-use crate::runtime::{self, Cluster, Runtime};
-
-/// A selected cluster with what the plan needs to know about it.
-pub(crate) struct ClusterCtx<'a> {
-    pub cluster: Cluster,
-    /// Runtime values as text, for injection.
-    pub values: BTreeMap<String, String>,
-    /// Runtime values as shown in the plan.
-    pub shown: BTreeMap<String, Value>,
-    pub secrets: Secrets,
-    pub kube_version: String,
-    pub facts: Option<&'a ClusterFacts>,
-}
-
-/// A bundle evaluated for one set of runtime values.
-pub(crate) struct BundleEval {
-    pub bundle: Option<Bundle>,
-    pub diags: Vec<Diagnostic>,
-}
-
-/// The sources, runtime and clusters: what both planning and requirements
-/// start from.
-pub(crate) struct Front<'a> {
-    pub bundles: Vec<Prepared>,
-    pub runtime: Option<Runtime>,
-    pub clusters: Vec<ClusterCtx<'a>>,
-    /// Per cluster (same order), the bundle evaluation it uses.
-    pub evals: Vec<Rc<BundleEval>>,
-    pub diags: Vec<Diagnostic>,
-}
-
-/// Reads the sources and the runtime, selects the clusters and evaluates
-/// the bundle for each of them.
-pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
-    let mut f = Front {
-        bundles: Vec::new(),
-        runtime: None,
-        clusters: Vec::new(),
-        evals: Vec::new(),
-        diags: Vec::new(),
-    };
-    if input.input_version != INPUT_VERSION {
-        f.diags.push(Diagnostic::error(format!(
-            "unsupported inputVersion {} (this planner reads version {INPUT_VERSION})",
-            input.input_version
-        )));
-        return f;
-    }
-    if input.bundles.is_empty() {
-        f.diags.push(Diagnostic::error("no bundle source given"));
-        return f;
-    }
-    for b in &input.bundles {
-        f.bundles
-            .push(decode::prepare(&b.name, &b.text, &b.base_dir, &mut f.diags));
-    }
-    // The runtime.
-    let mut runtime_loc = None;
-    if let Some(rt) = &input.runtime {
-        let mut d = Vec::new();
-        let p = decode::prepare(&rt.name, &rt.text, "", &mut d);
-        runtime_loc = Some(Loc::new(rt.name.clone(), 0, 0));
-        if p.ok() {
-            if !p.attrs.is_empty() {
-                d.push(
-                    Diagnostic::warning("runtime attributes in a runtime source are not injected")
-                        .at(&p.attrs[0].loc),
-                );
-            }
-            let texts = vec![p.text.clone()];
-            if let Some(node) =
-                decode::evaluate(std::slice::from_ref(&p), &texts, "runtime", &mut d)
-            {
-                f.runtime = runtime::validate(&node, &mut d);
-            }
-        }
-        let failed = has_errors(&d);
-        f.diags.extend(d);
-        if failed {
-            return f;
-        }
-    }
-    let selected = match runtime::select(
-        f.runtime.as_ref(),
-        &input.options.runtime_cluster,
-        &input.options.runtime_group,
-        input.options.kube_context.as_deref(),
-        runtime_loc.as_ref(),
-    ) {
-        Ok(s) => s,
-        Err(d) => {
-            f.diags.push(*d);
-            return f;
-        }
-    };
-    let has_clusters = f.runtime.as_ref().is_some_and(|r| !r.clusters.is_empty());
-    let secret_names: BTreeSet<String> = f
-        .runtime
-        .iter()
-        .flat_map(|r| r.queries.iter())
-        .filter(|q| q.secret)
-        .flat_map(|q| q.for_values.keys().cloned())
-        .collect();
-    for c in selected {
-        let facts = input.clusters.get(&c.name);
-        let mut shown: BTreeMap<String, Value> = BTreeMap::new();
-        let mut values: BTreeMap<String, String> = BTreeMap::new();
-        if let Some(facts) = facts {
-            for (k, v) in &facts.runtime_values {
-                values.insert(k.clone(), v.as_text());
-                shown.insert(
-                    k.clone(),
-                    match v {
-                        RuntimeValue::Bool(b) => Value::Bool(*b),
-                        RuntimeValue::Number(n) => Value::Number(n.clone()),
-                        RuntimeValue::String(s) => Value::String(s.clone()),
-                    },
-                );
-            }
-        }
-        if has_clusters {
-            for (k, v) in [
-                ("TIMONI_CLUSTER_NAME", &c.name),
-                ("TIMONI_CLUSTER_GROUP", &c.group),
-            ] {
-                values.insert(k.to_string(), v.clone());
-                shown.insert(k.to_string(), Value::String(v.clone()));
-            }
-        }
-        let mut secrets = Secrets::default();
-        for name in secret_names
-            .iter()
-            .chain(facts.iter().flat_map(|f| f.secret_values.iter()))
-        {
-            secrets.names.insert(name.clone());
-            if let Some(v) = values.get(name)
-                && !v.is_empty()
-            {
-                secrets.values.insert(v.clone());
-            }
-        }
-        let kube_version = facts
-            .and_then(|f| f.kube_version.as_deref())
-            .map(|v| v.trim_start_matches('v').to_string())
-            .unwrap_or_else(|| input.options.default_kube_version.clone());
-        f.clusters.push(ClusterCtx {
-            cluster: c,
-            values,
-            shown,
-            secrets,
-            kube_version,
-            facts,
-        });
-    }
-    // The bundle, once per distinct injected text.
-    let sources_ok = f.bundles.iter().all(Prepared::ok);
-    let mut cache: BTreeMap<Vec<String>, Rc<BundleEval>> = BTreeMap::new();
-    for c in &f.clusters {
-        let mut inject_diags = Vec::new();
-        let texts: Vec<String> = f
-            .bundles
-            .iter()
-            .map(|s| crate::inject::inject(&s.text, &s.attrs, &c.values, &mut inject_diags))
-            .collect();
-        let eval = if !sources_ok {
-            Rc::new(BundleEval {
-                bundle: None,
-                diags: Vec::new(),
-            })
-        } else if !inject_diags.is_empty() {
-            Rc::new(BundleEval {
-                bundle: None,
-                diags: inject_diags,
-            })
-        } else {
-            cache
-                .entry(texts.clone())
-                .or_insert_with(|| {
-                    let mut diags = Vec::new();
-                    let bundle = decode::evaluate(&f.bundles, &texts, "bundle", &mut diags)
-                        .and_then(|node| bundle::validate(&node, &mut diags));
-                    Rc::new(BundleEval { bundle, diags })
-                })
-                .clone()
-        };
-        f.evals.push(eval);
-    }
-    f
-}
-
-impl Front<'_> {
-    /// The base directory of the source a location is in.
-    pub fn base_dir_of(&self, loc: Option<&Loc>) -> &str {
-        loc.and_then(|l| self.bundles.iter().find(|b| b.name == l.file))
-            .or(self.bundles.first())
-            .map(|b| b.base_dir.as_str())
-            .unwrap_or("")
-    }
-
-    /// Each bundle evaluation's diagnostics once, tagged with the clusters
-    /// that saw them unless all did.
-    pub fn bundle_diags(&self) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        let mut seen: Vec<*const BundleEval> = Vec::new();
-        for (i, e) in self.evals.iter().enumerate() {
-            let ptr = Rc::as_ptr(e);
-            let users: Vec<&str> = self
-                .evals
-                .iter()
-                .zip(&self.clusters)
-                .filter(|(x, _)| Rc::as_ptr(x) == ptr)
-                .map(|(_, c)| c.cluster.name.as_str())
-                .collect();
-            if users.len() == self.clusters.len() {
-                if seen.contains(&ptr) {
-                    continue;
-                }
-                seen.push(ptr);
-                out.extend(e.diags.iter().cloned());
-            } else {
-                let name = &self.clusters[i].cluster.name;
-                out.extend(e.diags.iter().map(|d| d.clone().cluster(name.clone())));
-            }
-        }
-        out
-    }
-}
 
 /// How much work a plan took: what sharing saved is visible here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -449,7 +222,15 @@ fn plan_cluster(
         };
         let b = builds
             .entry(bkey)
-            .or_insert_with(|| Rc::new(build::build(&m, inst, &ctx.kube_version, &module_version)))
+            .or_insert_with(|| {
+                let built = guarded("building the instance", || {
+                    build::build(&m, inst, &ctx.kube_version, &module_version)
+                });
+                Rc::new(built.unwrap_or_else(|d| Built {
+                    diags: vec![*d],
+                    ..Built::default()
+                }))
+            })
             .clone();
         for d in &b.diags {
             diags.push(d.clone().cluster(name.clone()).instance(inst.name.clone()));
@@ -693,7 +474,9 @@ fn cluster_hash(c: &ClusterPlan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{BundleSource, FileContent, ModuleFiles, RuntimeSource};
+    use crate::input::{
+        BundleSource, ClusterFacts, FileContent, ModuleFiles, RuntimeSource, RuntimeValue,
+    };
 
     const TIMONI: &str = "package main\nvalues: {msg: string, region: *\"local\" | string}\ntimoni: {\n\tinstance: {name: string @tag(name)\n\t\tns: string @tag(namespace)}\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: instance.name, data: values}]\n}\n";
 

@@ -2,18 +2,24 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::{Diagnostics, has_errors};
+use crate::diag::{Diagnostic, Diagnostics, has_errors};
+use crate::front::front;
 use crate::input::{ClusterRequirement, ModuleKey, ModuleRequirement, PlannerInput, Requirements};
 use crate::modkey;
-use crate::planning::front;
 
 /// See [`crate::requirements`].
 pub fn requirements(input: &PlannerInput) -> Result<Requirements, Diagnostics> {
     let f = front(input);
     let mut diags = f.diags.clone();
-    diags.extend(f.bundle_diags());
-    if has_errors(&diags) {
-        diags.retain(|d| d.is_error());
+    let bundle_diags = f.bundle_diags();
+    let all_failed = f.evals.iter().all(|e| e.bundle.is_none());
+    let global = |d: &&Diagnostic| d.cluster.is_none();
+    if has_errors(&diags)
+        || all_failed
+        || bundle_diags.iter().filter(global).any(Diagnostic::is_error)
+    {
+        diags.extend(bundle_diags);
+        diags.retain(Diagnostic::is_error);
         return Err(diags);
     }
     let queries = f
@@ -53,5 +59,9 @@ pub fn requirements(input: &PlannerInput) -> Result<Requirements, Diagnostics> {
         }
     }
     out.modules = modules.into_values().collect();
+    out.diagnostics = bundle_diags
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect();
     Ok(out)
 }

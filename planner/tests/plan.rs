@@ -531,6 +531,8 @@ fn wrong_runtime_value_type_is_located_at_the_attribute() {
     assert_eq!((e[0].line, e[0].col), (Some(4), Some(14)));
     // The value itself is masked in the message (it is a secret).
     assert!(!e[0].message.contains("tok-prod"), "{}", e[0].message);
+    let e = planner::requirements(&i).unwrap_err();
+    assert_eq!(e.len(), 3, "{e:#?}");
     // A cluster whose value is a number plans; the others are reported.
     i.clusters
         .get_mut("staging-1")
@@ -550,6 +552,10 @@ fn wrong_runtime_value_type_is_located_at_the_attribute() {
     assert_eq!(e.len(), 2, "{e:#?}");
     assert_eq!(e[0].cluster.as_deref(), Some("production-1"));
     assert_eq!(e[1].cluster.as_deref(), Some("production-2"));
+    let r = planner::requirements(&i).unwrap();
+    assert_eq!(r.clusters.len(), 3);
+    assert_eq!(r.modules[0].used_by, ["staging-1/web", "staging-1/api"]);
+    assert_eq!(r.diagnostics.len(), 2);
 }
 
 #[test]
@@ -743,4 +749,26 @@ fn schema_errors_point_into_the_bundle() {
         "{d:?}"
     );
     assert_eq!(d.instance.as_deref(), Some("api"));
+}
+
+#[test]
+fn several_files_unify_into_one_bundle() {
+    let overlay = BundleSource {
+        name: "examples/overlay.cue".into(),
+        text: "bundle: instances: api: values: replicas: 2\n".into(),
+        base_dir: "examples".into(),
+    };
+    let json = BundleSource {
+        name: "examples/extra.json".into(),
+        text: r#"{"bundle": {"instances": {"api": {"values": {"region": "json-region"}}}}}"#.into(),
+        base_dir: "examples".into(),
+    };
+    let out = planner::plan(&input(vec![cue_bundle(), overlay, json]));
+    assert!(errors(&out).is_empty(), "{:#?}", out.diagnostics);
+    for c in &out.clusters {
+        let api = &c.instances[1];
+        assert_eq!(api.values["replicas"], 2);
+        assert_eq!(api.values["region"], "json-region");
+        assert_eq!(api.steps[0].objects[2].object["spec"]["replicas"], 2);
+    }
 }

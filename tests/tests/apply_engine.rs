@@ -38,7 +38,7 @@ fn config_map(ns: &str, name: &str, value: &str) -> Value {
 
 fn service(ns: &str, name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
-        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}], "selector": {"app": name}}})
+        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}], "selector": {"app": name}}})
 }
 
 fn service_account(ns: &str, name: &str) -> Value {
@@ -381,6 +381,20 @@ async fn a_stopped_cluster_is_reported_and_the_others_are_applied() -> Result<()
     assert_eq!(reports[2].count(Action::Created), 2);
     assert_eq!(engine::exit_code(&reports, true), 1);
 
+    // With --fail-fast and one cluster at a time, the clusters after the
+    // failed one are not started.
+    let fail_fast = Options {
+        fail_fast: true,
+        parallel: 1,
+        ..opts()
+    };
+    let reports = run(&fleet, &inst, &fail_fast).await;
+    assert!(reports[0].error.is_none());
+    assert!(reports[1].error.is_some());
+    let err = reports[2].error.as_deref().expect("fleet-3 must not start");
+    assert!(err.contains("--fail-fast"), "{err}");
+    assert!(reports[2].instances.is_empty());
+
     let f = &fleet;
     tokio::task::block_in_place(|| f.start_cluster(2))?;
     let reports = run(&fleet, &inst, &opts()).await;
@@ -504,4 +518,253 @@ async fn waiting_reports_what_is_not_ready_and_ownership_is_checked() -> Result<
 fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_stored_by_timoni_is_upgraded_and_pruned() -> Result<()> {
+    use ::kube::api::{Patch, PatchParams};
+    let fleet = tokio::task::spawn_blocking(|| Fleet::start(1)).await??;
+    let ns = "e2e-timoni";
+    let c = cluster(&fleet, 1).await;
+    inventory::ensure_namespace(&c, ns).await?;
+    // What Timoni leaves behind: objects applied with field manager `timoni`
+    // and an Opaque instance Secret (older Timoni versions set no type).
+    let cm_kind = c.kind("v1", "ConfigMap").await?;
+    let mut kept = owned(config_map(ns, "kept", "v1"), "legacy", ns);
+    kept["data"]["old-key"] = json!("dropped later");
+    let legacy = owned(config_map(ns, "legacy", "x"), "legacy", ns);
+    let mut precious = owned(config_map(ns, "precious", "x"), "legacy", ns);
+    precious["metadata"]["annotations"] = json!({"action.timoni.sh/prune": "disabled"});
+    for obj in [&kept, &legacy, &precious] {
+        let name = obj["metadata"]["name"].as_str().unwrap();
+        c.api(&cm_kind, ns)
+            .patch(
+                name,
+                &PatchParams::apply("timoni").force(),
+                &Patch::Apply(obj),
+            )
+            .await?;
+    }
+    let doc = json!({"kind": "Instance", "apiVersion": "timoni.sh/v1alpha1",
+        "metadata": {"name": "legacy", "namespace": ns, "creationTimestamp": null, "labels": {"bundle.timoni.sh/name": BUNDLE}},
+        "module": {"name": "example.com/web", "repository": "oci://ghcr.io/example/web", "version": "1.0.0", "digest": "sha256:00"},
+        "values": "values: {}\n", "lastTransitionTime": "2024-01-01T00:00:00Z",
+        "inventory": {"entries": [{"id": "e2e-timoni_kept__ConfigMap", "v": "v1"}, {"id": "e2e-timoni_legacy__ConfigMap", "v": "v1"}, {"id": "e2e-timoni_precious__ConfigMap", "v": "v1"}]}});
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "timoni.legacy", "namespace": ns, "labels": {
+            "app.kubernetes.io/name": "legacy", "app.kubernetes.io/component": "instance", "app.kubernetes.io/created-by": "timoni"}},
+        "data": {"instance": base64_encode(&serde_json::to_vec(&doc)?)}});
+    let secret_kind = c.kind("v1", "Secret").await?;
+    c.api(&secret_kind, ns)
+        .patch(
+            "timoni.legacy",
+            &PatchParams::apply("timoni").force(),
+            &Patch::Apply(&secret),
+        )
+        .await?;
+
+    // ferry's revision keeps `kept` (without `old-key`) and drops `legacy`.
+    let inst = instance("legacy", ns, vec![config_map(ns, "kept", "v2")]);
+    let reports = run(&fleet, &inst, &opts()).await;
+    assert_ok(&reports);
+    assert_eq!(
+        reports[0].action_of("ConfigMap/e2e-timoni/kept"),
+        Some(Action::Configured)
+    );
+    assert_eq!(
+        reports[0].action_of("ConfigMap/e2e-timoni/legacy"),
+        Some(Action::Deleted)
+    );
+    assert!(c.get(&obj("ConfigMap", ns, "legacy")).await?.is_none());
+    // An object annotated `action.timoni.sh/prune: disabled` is left in place.
+    assert_eq!(
+        reports[0].action_of("ConfigMap/e2e-timoni/precious"),
+        Some(Action::Skipped)
+    );
+    assert!(c.get(&obj("ConfigMap", ns, "precious")).await?.is_some());
+    // Fields Timoni owned were taken over, so the one ferry no longer sets is gone.
+    let live = c.get(&obj("ConfigMap", ns, "kept")).await?.unwrap();
+    assert_eq!(live["data"], json!({"value": "v2"}));
+    let managers: Vec<&str> = live["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["manager"].as_str().unwrap())
+        .collect();
+    assert_eq!(managers, ["ferry"]);
+    // The Secret keeps its (immutable) type and now holds ferry's revision.
+    let stored = c.get(&obj("Secret", ns, "timoni.legacy")).await?.unwrap();
+    assert_eq!(stored["type"], "Opaque");
+    let doc: Value =
+        serde_json::from_slice(&base64_decode(stored["data"]["instance"].as_str().unwrap()))?;
+    assert_eq!(
+        doc["inventory"]["entries"],
+        json!([{"id": "e2e-timoni_kept__ConfigMap", "v": "v1"}])
+    );
+    assert_eq!(doc["module"]["repository"], "file://./modules/web");
+    Ok(())
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_runs_write_nothing_and_diffs_mask_secrets() -> Result<()> {
+    let fleet = tokio::task::spawn_blocking(|| Fleet::start(1)).await??;
+    let ns = "e2e-dry";
+    let c = cluster(&fleet, 1).await;
+    let secret = |password: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": ns}, "stringData": {"password": password}});
+    let inst = instance(
+        "dry",
+        ns,
+        vec![config_map(ns, "cfg", "1"), secret("hunter2")],
+    );
+    let dry = Options {
+        dry_run: true,
+        diff: true,
+        ..opts()
+    };
+
+    // A dry run into a namespace that does not exist yet reports creations only.
+    let reports = run(&fleet, &inst, &dry).await;
+    assert_ok(&reports);
+    assert_eq!(reports[0].count(Action::Created), 2);
+    assert!(c.get(&obj("Namespace", "", ns)).await?.is_none());
+    assert!(c.get(&obj("Secret", ns, "timoni.dry")).await?.is_none());
+
+    let reports = run(&fleet, &inst, &opts()).await;
+    assert_ok(&reports);
+    let reports = run(&fleet, &inst, &dry).await;
+    assert_ok(&reports);
+    assert_eq!(
+        reports[0].count(Action::Unchanged),
+        2,
+        "{:?}",
+        actions(&reports[0])
+    );
+
+    // A changed password: reported as configured with a masked diff, not written.
+    let inst2 = instance(
+        "dry",
+        ns,
+        vec![config_map(ns, "cfg", "2"), secret("swordfish")],
+    );
+    let reports = run(&fleet, &inst2, &dry).await;
+    assert_ok(&reports);
+    let outcomes = &reports[0].instances[0].outcomes;
+    let secret_diff = outcomes
+        .iter()
+        .find(|o| o.object.kind == "Secret")
+        .and_then(|o| o.diff.clone())
+        .expect("secret diff");
+    assert!(secret_diff.contains("*** (changed)"), "{secret_diff}");
+    for plain in ["hunter2", "swordfish", "aHVudGVyMg", "c3dvcmRmaXNo"] {
+        assert!(
+            !secret_diff.contains(plain),
+            "secret leaked in diff: {secret_diff}"
+        );
+    }
+    let cm_diff = outcomes
+        .iter()
+        .find(|o| o.object.kind == "ConfigMap")
+        .and_then(|o| o.diff.clone())
+        .expect("cm diff");
+    assert!(
+        cm_diff.contains("-  value: '1'") || cm_diff.contains("-  value: \"1\""),
+        "{cm_diff}"
+    );
+    assert_eq!(
+        c.get(&obj("ConfigMap", ns, "cfg")).await?.unwrap()["data"]["value"],
+        "1"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn immutable_changes_need_force_and_one_offs_are_left_alone() -> Result<()> {
+    let fleet = tokio::task::spawn_blocking(|| Fleet::start(1)).await??;
+    let ns = "e2e-force";
+    let c = cluster(&fleet, 1).await;
+    // A Job's pod template is immutable. No controller runs, so the Job never
+    // starts: only its stored spec matters here.
+    let job = |image: &str| {
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": ns},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "m", "image": image}]}}}})
+    };
+    let mut once = config_map(ns, "once", "first");
+    once["metadata"]["annotations"] = json!({"action.timoni.sh/one-off": "enabled"});
+    let no_wait = Options {
+        wait: false,
+        ..opts()
+    };
+    let reports = run(
+        &fleet,
+        &instance("job", ns, vec![job("busybox:1"), once.clone()]),
+        &no_wait,
+    )
+    .await;
+    assert_ok(&reports);
+
+    let mut once2 = config_map(ns, "once", "second");
+    once2["metadata"]["annotations"] = once["metadata"]["annotations"].clone();
+    let changed = instance("job", ns, vec![job("busybox:2"), once2]);
+    let reports = run(&fleet, &changed, &no_wait).await;
+    let err = reports[0]
+        .error
+        .as_deref()
+        .expect("immutable field change must fail without --force");
+    assert!(
+        err.contains("Job/e2e-force/migrate") && err.contains("--force"),
+        "{err}"
+    );
+
+    let reports = run(
+        &fleet,
+        &changed,
+        &Options {
+            force: true,
+            ..no_wait
+        },
+    )
+    .await;
+    assert_ok(&reports);
+    let recreated = reports[0].instances[0]
+        .outcomes
+        .iter()
+        .find(|o| o.object.kind == "Job")
+        .unwrap();
+    assert_eq!(recreated.action, Action::Configured);
+    assert!(
+        recreated
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("recreated")
+    );
+    let live = c
+        .get(&obj_in("batch", "Job", ns, "migrate"))
+        .await?
+        .unwrap();
+    assert_eq!(
+        live["spec"]["template"]["spec"]["containers"][0]["image"],
+        "busybox:2"
+    );
+    // The one-off ConfigMap existed, so its new value was not applied.
+    assert_eq!(
+        c.get(&obj("ConfigMap", ns, "once")).await?.unwrap()["data"]["value"],
+        "first"
+    );
+    Ok(())
+}
+
+fn obj_in(group: &str, kind: &str, ns: &str, name: &str) -> ObjRef {
+    ObjRef {
+        group: group.into(),
+        version: "v1".into(),
+        kind: kind.into(),
+        namespace: ns.into(),
+        name: name.into(),
+    }
 }

@@ -106,6 +106,9 @@ pub async fn run(args: ApplyArgs) -> Result<i32> {
     let reporter = Reporter::new();
     let reports = engine::apply(&session.kubeconfig, &plans, &opts, &reporter).await;
     reporter.summary(&reports);
+    if args.dry_run {
+        println!("dry run: nothing was written");
+    }
     for r in reports.iter().filter(|r| r.error.is_some()) {
         eprintln!(
             "error: {}: {}",

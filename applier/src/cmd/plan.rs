@@ -168,7 +168,7 @@ pub fn text_summary(plan: &PlanOutput) -> String {
                         None => (" ", ""),
                     };
                     *counts.entry(word).or_default() += 1;
-                    let _ = writeln!(out, "    {mark} {name} {word}");
+                    let _ = writeln!(out, "{}", format!("    {mark} {name} {word}").trim_end());
                     for ch in &o.diff {
                         let from = ch.from.as_ref().map(|v| v.to_string()).unwrap_or_default();
                         let to = ch.to.as_ref().map(|v| v.to_string()).unwrap_or_default();

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 fn arity(name: &str, args: &[RExpr], n: usize, span: Span) -> Result<(), Val> {
     if args.len() != n {
-        return Err(Err::new(
+        return Err(Err::bottom(
             ErrorKind::Eval,
             format!(
                 "{name}: wrong number of arguments (got {}, want {n})",
@@ -25,13 +25,59 @@ fn arity(name: &str, args: &[RExpr], n: usize, span: Span) -> Result<(), Val> {
 /// Calls a universe builtin.
 pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span) -> Val {
     let want = match b {
-        Builtin::Div | Builtin::Mod | Builtin::Quo | Builtin::Rem => 2,
+        Builtin::Div | Builtin::Mod | Builtin::Quo | Builtin::Rem | Builtin::MatchN => 2,
+        Builtin::MatchIf => 3,
         _ => 1,
     };
     if let Err(e) = arity(b.name(), args, want, span) {
         return e;
     }
     match b {
+        Builtin::Error => {
+            let v = eng.eval(&args[0], env);
+            match v {
+                Val::Str(s) => Err::bottom(ErrorKind::User, s.to_string(), vec![span]),
+                Val::Bottom(_) => v,
+                other => Err::bottom(ErrorKind::User, scalar_text(&other), vec![span]),
+            }
+        }
+        Builtin::MatchN | Builtin::MatchIf => {
+            let mut vals = Vec::new();
+            let mut texts = Vec::new();
+            for (i, a) in args.iter().enumerate() {
+                let v = eng.eval(a, env);
+                if b == Builtin::MatchN && i == 1 {
+                    let Val::Vertex(w) = v else {
+                        return Err::bottom(
+                            ErrorKind::Eval,
+                            "matchN: second argument must be a list",
+                            vec![a.span],
+                        );
+                    };
+                    let items = eng.arc_list(w);
+                    texts.push(format!(
+                        "[{}]",
+                        items
+                            .iter()
+                            .map(|x| crate::export::to_cue_text(eng, *x, false))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    vals.extend(items.into_iter().map(Val::Vertex));
+                } else {
+                    texts.push(match &v {
+                        Val::Vertex(w) => crate::export::to_cue_text(eng, *w, false),
+                        x => scalar_text(x),
+                    });
+                    vals.push(v);
+                }
+            }
+            Val::Validator(Rc::new(Validator {
+                kind: b,
+                args: vals,
+                text: format!("{}({})", b.name(), texts.join(", ")),
+            }))
+        }
         Builtin::Len => {
             let v = eng.eval(&args[0], env);
             let v = eng.default_of(v);
@@ -50,12 +96,12 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                     Val::Num(Number::Int(n.into()))
                 }
                 Val::Bottom(_) => v,
-                other if !other.is_concrete_scalar() => Err::new(
+                other if !other.is_concrete_scalar() => Err::bottom(
                     ErrorKind::Incomplete,
                     format!("len: non-concrete argument {}", scalar_text(&other)),
                     vec![span],
                 ),
-                other => Err::new(
+                other => Err::bottom(
                     ErrorKind::Eval,
                     format!("invalid argument {} to len", scalar_text(&other)),
                     vec![span],
@@ -85,7 +131,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 Val::Vertex(w) if eng.is_list(w) => w,
                 Val::Bottom(_) => return v,
                 other => {
-                    return Err::new(
+                    return Err::bottom(
                         ErrorKind::Eval,
                         format!(
                             "{}: argument must be a list, got {}",
@@ -111,7 +157,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 eng.value(t)
             } else {
                 if items.is_empty() {
-                    return Err::new(ErrorKind::Eval, "empty list in call to or", vec![span]);
+                    return Err::bottom(ErrorKind::Eval, "empty list in call to or", vec![span]);
                 }
                 let mut alts = Vec::new();
                 for a in items {

@@ -23,6 +23,8 @@ enum Scope {
 #[derive(Clone)]
 enum Target {
     Field(Label),
+    /// A label alias: the label's name as a string.
+    Str(Rc<str>),
     Let(u32),
     Import(Rc<str>),
 }
@@ -127,6 +129,9 @@ fn universe(name: &str, span: Span) -> Option<RExpr> {
         "mod" => b(Builtin::Mod),
         "quo" => b(Builtin::Quo),
         "rem" => b(Builtin::Rem),
+        "matchN" => b(Builtin::MatchN),
+        "matchIf" => b(Builtin::MatchIf),
+        "error" => b(Builtin::Error),
         _ => None,
     }
 }
@@ -146,12 +151,11 @@ impl<'a> Compiler<'a> {
         let mut top: HashMap<String, Target> = HashMap::new();
         for f in files {
             for d in &f.decls {
-                if let ast::Decl::Field(fl) = d {
-                    if let Some(l) = static_label(self.interner, &fl.label) {
-                        if let ast::Label::Ident(id) = &fl.label {
-                            top.insert(id.name.clone(), Target::Field(l));
-                        }
-                    }
+                if let ast::Decl::Field(fl) = d
+                    && let Some(l) = static_label(self.interner, &fl.label)
+                    && let ast::Label::Ident(id) = &fl.label
+                {
+                    top.insert(id.name.clone(), Target::Field(l));
                 }
             }
         }
@@ -178,8 +182,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn lookup(&mut self, name: &str, span: Span) -> RExpr {
-        let mut up = 0u32;
-        for s in self.scopes.iter().rev() {
+        for (up, s) in self.scopes.iter().rev().enumerate() {
+            let up = up as u32;
             match s {
                 Scope::Struct(m) => {
                     if let Some(t) = m.get(name) {
@@ -195,6 +199,7 @@ impl<'a> Compiler<'a> {
                                 name: name.into(),
                             },
                             Target::Import(p) => ExprKind::Import(p),
+                            Target::Str(s) => ExprKind::Str(s),
                         };
                         return Expr::new(kind, span);
                     }
@@ -205,7 +210,6 @@ impl<'a> Compiler<'a> {
                     }
                 }
             }
-            up += 1;
         }
         if let Some(e) = universe(name, span) {
             return e;
@@ -234,6 +238,23 @@ impl<'a> Compiler<'a> {
                     }
                     if let (Some(l), Some(a)) = (l, &f.alias) {
                         names.insert(a.name.clone(), Target::Field(l));
+                    }
+                    if let Some(l) = l {
+                        match &f.postfix_alias {
+                            Some(ast::PostfixAlias::Single(id)) => {
+                                names.insert(id.name.clone(), Target::Field(l));
+                            }
+                            Some(ast::PostfixAlias::Dual { label, value }) => {
+                                if let Some(k) = label {
+                                    let name: Rc<str> = f.label.name().unwrap_or("").into();
+                                    names.insert(k.name.clone(), Target::Str(name));
+                                }
+                                if let Some(v) = value {
+                                    names.insert(v.name.clone(), Target::Field(l));
+                                }
+                            }
+                            None => {}
+                        }
                     }
                     if let (Some(l), ast::ExprKind::Alias { name, .. }) = (l, &f.value.kind) {
                         names.insert(name.name.clone(), Target::Field(l));
@@ -275,7 +296,14 @@ impl<'a> Compiler<'a> {
                 match &f.label {
                     ast::Label::Pattern { alias, expr, .. } => {
                         let pat = self.expr(expr);
-                        let names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+                        let mut names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+                        match &f.postfix_alias {
+                            Some(ast::PostfixAlias::Single(id)) => names.push(id.name.clone()),
+                            Some(ast::PostfixAlias::Dual { label: Some(k), .. }) => {
+                                names.push(k.name.clone())
+                            }
+                            _ => {}
+                        }
                         let names = if names.is_empty() {
                             vec![String::new()]
                         } else {
@@ -312,7 +340,7 @@ impl<'a> Compiler<'a> {
             }
             ast::Decl::Embed(e) => Decl::Embed(self.expr(e)),
             ast::Decl::Let(_) | ast::Decl::Attribute(_) | ast::Decl::Bad(_) => return None,
-            ast::Decl::Ellipsis(e) => Decl::Ellipsis(e.ty.as_ref().map(|t| self.expr(t))),
+            ast::Decl::Ellipsis(_) => Decl::Ellipsis,
             ast::Decl::Comprehension(c) => Decl::Comprehension(self.comprehension(c)),
         })
     }
@@ -356,7 +384,6 @@ impl<'a> Compiler<'a> {
             clauses,
             body,
             else_body,
-            span: c.span,
         })
     }
 

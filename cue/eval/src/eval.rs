@@ -134,7 +134,6 @@ struct Req {
 enum Pending {
     Comp(Rc<Comprehension>, Env, CI),
     Dyn(RExpr, ArcType, RExpr, Env, CI),
-    ListComp(Rc<Comprehension>, Env, CI, u32),
 }
 
 #[derive(Clone, Debug)]
@@ -176,8 +175,6 @@ pub struct Vertex {
     disjs: Vec<DisjSrc>,
     choices: Option<Rc<Vec<usize>>>,
     choice_pos: usize,
-    /// Default-mark status of the choices made (for disjunct candidates).
-    choice_default: bool,
     /// Errors found while expanding.
     pub err: Option<Rc<Err>>,
     /// Replaced by another vertex (a single surviving disjunct).
@@ -191,6 +188,10 @@ pub struct Vertex {
     pub self_cycle: bool,
     /// Closed by `close()`.
     closed_call: bool,
+    /// Validators to check against the final value.
+    validators: Vec<(Rc<Validator>, Span)>,
+    /// A trial copy made by a validator: its validators are not checked.
+    no_validators: bool,
     /// Conjuncts stuck on a reference cycle, retried after the others.
     deferred: Vec<Conj>,
     /// Its value depended on a vertex still being built.
@@ -222,7 +223,6 @@ impl Vertex {
             disjs: Vec::new(),
             choices: None,
             choice_pos: 0,
-            choice_default: true,
             err: None,
             forward: None,
             disj: None,
@@ -230,6 +230,8 @@ impl Vertex {
             inlined: Vec::new(),
             self_cycle: false,
             closed_call: false,
+            validators: Vec::new(),
+            no_validators: false,
             deferred: Vec::new(),
             provisional: false,
             decl_span: None,
@@ -253,6 +255,10 @@ pub struct Engine {
     cur_chain: Chain,
     /// Times a value was read from a vertex still being built.
     cycle_hits: u64,
+    /// Nesting of validator checks.
+    validator_depth: u32,
+    /// A schema check was undecided (a required field is missing).
+    validator_maybe: bool,
     /// Stack address at the API entry.
     stack_base: usize,
     /// Bytes of stack evaluation may use before failing with an error.
@@ -268,11 +274,11 @@ fn env_frame(env: &Env, up: u32) -> Option<&Rc<EnvNode>> {
 }
 
 fn incomplete(msg: impl Into<String>, span: Span) -> Val {
-    Err::new(ErrorKind::Incomplete, msg, vec![span])
+    Err::bottom(ErrorKind::Incomplete, msg, vec![span])
 }
 
 fn eval_err(msg: impl Into<String>, span: Span) -> Val {
-    Err::new(ErrorKind::Eval, msg, vec![span])
+    Err::bottom(ErrorKind::Eval, msg, vec![span])
 }
 
 impl Engine {
@@ -465,7 +471,7 @@ impl Engine {
         if self.too_deep() {
             self.set_err(
                 v,
-                Err::new(
+                Err::bottom(
                     ErrorKind::Eval,
                     "evaluation too deep (nesting limit reached)",
                     vec![],
@@ -494,9 +500,13 @@ impl Engine {
         }
         self.apply_list_types(v);
         let disjs = std::mem::take(&mut self.vm(v).disjs);
-        self.vm(v).st = St::Arcs;
         if !disjs.is_empty() {
+            // Still "being built" while the disjuncts are tried, so
+            // references back to it are seen as cycles.
             self.expand_disjunctions(v, disjs);
+        }
+        if self.v(v).st == St::Adding {
+            self.vm(v).st = St::Arcs;
         }
         self.apply_patterns(v);
         self.depth -= 1;
@@ -527,11 +537,11 @@ impl Engine {
     }
 
     fn add_base(&mut self, v: VId, val: Val, span: Span) {
-        if let Val::Bottom(e) = &val {
-            if e.kind == ErrorKind::Incomplete {
-                // Keep the reason, but an incomplete conjunct does not
-                // override a conflict.
-            }
+        if let Val::Bottom(e) = &val
+            && e.kind == ErrorKind::Incomplete
+        {
+            // Keep the reason, but an incomplete conjunct does not
+            // override a conflict.
         }
         let mut spans = self.v(v).base_spans.clone();
         spans.push(span);
@@ -546,7 +556,7 @@ impl Engine {
         if self.too_deep() {
             self.set_err(
                 v,
-                Err::new(
+                Err::bottom(
                     ErrorKind::Eval,
                     "evaluation too deep (nesting limit reached)",
                     vec![],
@@ -603,6 +613,17 @@ impl Engine {
                     });
                     return;
                 }
+                if self.cycle_hits > h0
+                    && self.v(v).st == St::Deferring
+                    && matches!(&val, Val::Bottom(er) if er.kind == ErrorKind::Incomplete)
+                {
+                    // Still cyclic after the other conjuncts: the cycle is
+                    // resolved when they made the value concrete.
+                    if !self.v(v).base.is_concrete_scalar() {
+                        self.vm(v).self_cycle = true;
+                    }
+                    return;
+                }
                 self.add_val(v, val, c.ci, e.span);
             }
         }
@@ -640,6 +661,11 @@ impl Engine {
 
     fn add_val(&mut self, v: VId, val: Val, ci: CI, span: Span) {
         match val {
+            Val::Validator(vd) => {
+                if !self.v(v).no_validators {
+                    self.vm(v).validators.push((vd, span));
+                }
+            }
             Val::Vertex(w) => self.inline(v, w, ci, span),
             Val::Disj(alts) => self.add_disj(v, DisjSrc::Vals(alts, ci, span)),
             Val::Bottom(ref e) if e.kind == ErrorKind::Cycle => {
@@ -659,7 +685,7 @@ impl Engine {
             let path = self.path(w);
             self.set_err(
                 v,
-                Err::new(
+                Err::bottom(
                     ErrorKind::StructuralCycle,
                     format!("structural cycle (reference to {path})"),
                     vec![span],
@@ -671,7 +697,7 @@ impl Engine {
             let path = self.path(w);
             self.set_err(
                 v,
-                Err::new(
+                Err::bottom(
                     ErrorKind::StructuralCycle,
                     format!("structural cycle (reference to {path})"),
                     vec![span],
@@ -866,7 +892,7 @@ impl Engine {
                         },
                     ));
                 }
-                Decl::Ellipsis(_) => {
+                Decl::Ellipsis => {
                     if g != 0 {
                         self.req(v, g).open = true;
                     }
@@ -1030,12 +1056,12 @@ impl Engine {
                 match r {
                     Ok(()) => {}
                     Err(e) => {
-                        if let Val::Bottom(er) = &e {
-                            if er.kind == ErrorKind::Incomplete {
-                                stuck.push(p);
-                                errs.push(e);
-                                continue;
-                            }
+                        if let Val::Bottom(er) = &e
+                            && er.kind == ErrorKind::Incomplete
+                        {
+                            stuck.push(p);
+                            errs.push(e);
+                            continue;
                         }
                         self.set_err(v, e);
                     }
@@ -1094,17 +1120,17 @@ impl Engine {
             Pending::Comp(c, env, ci) => {
                 let mut out = Vec::new();
                 self.comp_iter(c, 0, env.clone(), &mut out)?;
-                if out.is_empty() {
-                    if let Some(e) = &c.else_body {
-                        self.add(
-                            v,
-                            Conj {
-                                x: CExpr::Expr(e.clone(), env.clone()),
-                                ci: *ci,
-                                chain: self.cur_chain.clone(),
-                            },
-                        );
-                    }
+                if out.is_empty()
+                    && let Some(e) = &c.else_body
+                {
+                    self.add(
+                        v,
+                        Conj {
+                            x: CExpr::Expr(e.clone(), env.clone()),
+                            ci: *ci,
+                            chain: self.cur_chain.clone(),
+                        },
+                    );
                 }
                 for env2 in out {
                     self.add(
@@ -1118,7 +1144,6 @@ impl Engine {
                 }
                 Ok(())
             }
-            Pending::ListComp(..) => Ok(()),
         }
     }
 
@@ -1279,7 +1304,7 @@ impl Engine {
         if total > MAX_DISJUNCTS {
             self.set_err(
                 v,
-                Err::new(
+                Err::bottom(
                     ErrorKind::Eval,
                     format!("too many disjunct combinations ({total} > {MAX_DISJUNCTS})"),
                     vec![],
@@ -1369,7 +1394,7 @@ impl Engine {
                         }
                         Val::Bottom(Rc::new(e2))
                     }
-                    _ => Err::new(ErrorKind::Eval, "empty disjunction", vec![]),
+                    _ => Err::bottom(ErrorKind::Eval, "empty disjunction", vec![]),
                 };
                 self.set_err(v, e);
                 self.vm(v).st = St::Done;
@@ -1419,15 +1444,15 @@ impl Engine {
             }
             let x = self.finalize(x);
             let val = self.value(x);
-            if let Val::Bottom(e) = &val {
-                if e.msg.starts_with(TRY_MISSING) {
-                    return true;
-                }
+            if let Val::Bottom(e) = &val
+                && e.msg.starts_with(TRY_MISSING)
+            {
+                return true;
             }
-            if let Some(e) = self.own_error(x) {
-                if e.msg.starts_with(TRY_MISSING) {
-                    return true;
-                }
+            if let Some(e) = self.own_error(x)
+                && e.msg.starts_with(TRY_MISSING)
+            {
+                return true;
             }
             let arcs = self.v(x).arcs.clone();
             for a in arcs.into_iter().rev() {
@@ -1463,10 +1488,10 @@ impl Engine {
                 }));
             }
             let x = self.finalize(x);
-            if let Some(e) = self.own_error(x) {
-                if !fatal_only || e.kind != ErrorKind::Incomplete {
-                    return Some(e);
-                }
+            if let Some(e) = self.own_error(x)
+                && (!fatal_only || e.kind != ErrorKind::Incomplete)
+            {
+                return Some(e);
             }
             let xv = self.v(x);
             if xv.disj.is_some() {
@@ -1505,6 +1530,13 @@ impl Engine {
         self.vm(v).st = St::Done;
         self.check_closed(v);
         self.check_list(v);
+        let vals = self.v(v).validators.clone();
+        for (vd, span) in vals {
+            if let Some(e) = self.check_validator(v, &vd, span) {
+                self.set_err(v, e);
+                break;
+            }
+        }
         let xv = self.v(v);
         if (xv.is_struct || xv.is_list) && xv.err.is_none() {
             let k = if xv.is_struct { K_STRUCT } else { K_LIST };
@@ -1518,7 +1550,7 @@ impl Engine {
                 let spans = xv.base_spans.clone();
                 self.set_err(
                     v,
-                    Err::new(
+                    Err::bottom(
                         ErrorKind::Eval,
                         "conflicting values struct and list (mismatched types struct and list)",
                         spans,
@@ -1534,7 +1566,7 @@ impl Engine {
                     kind_name(base.kind()),
                     kind_name(k)
                 );
-                self.set_err(v, Err::new(ErrorKind::Eval, msg, spans));
+                self.set_err(v, Err::bottom(ErrorKind::Eval, msg, spans));
             }
         }
         v
@@ -1561,13 +1593,96 @@ impl Engine {
                     || r.patterns.iter().any(|p| self.label_matches(p, &name));
                 if !ok {
                     let spans = self.v(a).label_spans.clone();
-                    let e = Err::new(ErrorKind::Eval, format!("field not allowed"), spans);
+                    let e = Err::bottom(ErrorKind::Eval, "field not allowed".to_string(), spans);
                     self.set_err(a, e);
                     self.vm(a).st = St::Done;
                     break;
                 }
             }
         }
+    }
+
+    /// Whether `v` unified with `schema` has no conflict.
+    fn matches_schema(&mut self, v: VId, schema: &Val) -> bool {
+        if let Val::Validator(vd) = schema {
+            let vd = vd.clone();
+            return self.check_validator(v, &vd, Span::default()).is_none();
+        }
+        let p = self.v(v).parent;
+        let t = self.alloc(p, self.v(v).label, ArcType::Regular);
+        self.vm(t).no_validators = true;
+        self.vm(t).conjs = vec![
+            Conj {
+                x: CExpr::Val(Val::Vertex(v), Span::default()),
+                ci: CI::default(),
+                chain: None,
+            },
+            Conj {
+                x: CExpr::Val(schema.clone(), Span::default()),
+                ci: CI::default(),
+                chain: None,
+            },
+        ];
+        if self.first_error(t, true).is_some() {
+            return false;
+        }
+        // A required field the value lacks is a mismatch, but only an
+        // incomplete one (the field may still come).
+        let t = self.resolve(t);
+        let arcs = self.v(t).arcs.clone();
+        if arcs.iter().any(|&a| self.v(a).arc == ArcType::Required) {
+            self.validator_maybe = true;
+            return false;
+        }
+        true
+    }
+
+    fn check_validator(&mut self, v: VId, vd: &Validator, span: Span) -> Option<Val> {
+        // Recursive schemas (`#S: matchN(1, [{n?: #S}])`): stop nesting
+        // checks instead of expanding forever.
+        if self.validator_depth >= 3 {
+            return None;
+        }
+        self.validator_depth += 1;
+        let r = self.check_validator_inner(v, vd, span);
+        self.validator_depth -= 1;
+        r
+    }
+
+    fn check_validator_inner(&mut self, v: VId, vd: &Validator, span: Span) -> Option<Val> {
+        let xv = self.v(v);
+        if xv.err.is_some() || (!xv.is_struct && !xv.is_list && !xv.base.is_concrete_scalar()) {
+            return None;
+        }
+        let mut spans = vec![span];
+        spans.extend(self.conj_spans(v));
+        self.validator_maybe = false;
+        let ok = match vd.kind {
+            Builtin::MatchN => {
+                let count = vd.args[1..]
+                    .iter()
+                    .filter(|s| self.matches_schema(v, s))
+                    .count();
+                let n = Val::Num(Number::Int(count.into()));
+                !unify(&vd.args[0], &n, &[]).is_bottom()
+            }
+            _ => {
+                if self.matches_schema(v, &vd.args[0]) {
+                    self.matches_schema(v, &vd.args[1])
+                } else {
+                    self.matches_schema(v, &vd.args[2])
+                }
+            }
+        };
+        if ok || self.validator_maybe {
+            return None;
+        }
+        let shown = crate::export::to_cue_text(self, v, false);
+        Some(Err::bottom(
+            ErrorKind::Eval,
+            format!("invalid value {shown} (does not satisfy {})", vd.text),
+            spans,
+        ))
     }
 
     /// Positions of a vertex's conjuncts.
@@ -1592,7 +1707,7 @@ impl Engine {
         for &(len, open) in &xv.list_lens {
             if (!open && len != n) || (open && n < len) {
                 let (a, b) = if n > len { (len, n) } else { (n, len) };
-                let e = Err::new(
+                let e = Err::bottom(
                     ErrorKind::Eval,
                     format!("incompatible list lengths ({a} and {b})"),
                     vec![],
@@ -1640,10 +1755,12 @@ impl Engine {
         if xv.is_struct || xv.is_list {
             return Val::Vertex(v);
         }
-        if xv.self_cycle && !xv.base.is_concrete_scalar() && !xv.base.is_bottom() {
-            if matches!(xv.base, Val::Top) {
-                return Val::Top;
-            }
+        if xv.self_cycle
+            && !xv.base.is_concrete_scalar()
+            && !xv.base.is_bottom()
+            && matches!(xv.base, Val::Top)
+        {
+            return Val::Top;
         }
         xv.base.clone()
     }
@@ -1684,7 +1801,7 @@ impl Engine {
         let span = e.span;
         match &e.kind {
             ExprKind::Top => Val::Top,
-            ExprKind::Bottom => Err::new(
+            ExprKind::Bottom => Err::bottom(
                 ErrorKind::User,
                 "explicit error (_|_ literal) in source",
                 vec![span],
@@ -1695,7 +1812,7 @@ impl Engine {
             ExprKind::Str(s) => Val::Str(s.clone()),
             ExprKind::Bytes(b) => Val::Bytes(b.clone()),
             ExprKind::Basic(k) => Val::basic(*k),
-            ExprKind::Error(m) => Err::new(ErrorKind::Eval, m.to_string(), vec![span]),
+            ExprKind::Error(m) => Err::bottom(ErrorKind::Eval, m.to_string(), vec![span]),
             ExprKind::Bound(op, x) => {
                 let b = self.eval(x, env);
                 let b = self.default_of(b);
@@ -1778,7 +1895,7 @@ impl Engine {
             ExprKind::OptRef(x) => {
                 let v = self.eval_ref(x, env);
                 match &v {
-                    Val::Bottom(e) if e.kind == ErrorKind::Incomplete => Err::new(
+                    Val::Bottom(e) if e.kind == ErrorKind::Incomplete => Err::bottom(
                         ErrorKind::Incomplete,
                         format!("{TRY_MISSING}{}", e.msg),
                         e.spans.clone(),
@@ -2097,13 +2214,13 @@ impl Engine {
                 .collect();
             return Val::Disj(Rc::new(out));
         }
-        if matches!(op, BinOp::Eq | BinOp::Ne) {
-            if let (Val::Vertex(x), Val::Vertex(y)) = (&av, &bv) {
-                let (x, y) = (*x, *y);
-                let eq = crate::export::to_cue_text(self, x, false)
-                    == crate::export::to_cue_text(self, y, false);
-                return Val::Bool(if op == BinOp::Eq { eq } else { !eq });
-            }
+        if matches!(op, BinOp::Eq | BinOp::Ne)
+            && let (Val::Vertex(x), Val::Vertex(y)) = (&av, &bv)
+        {
+            let (x, y) = (*x, *y);
+            let eq = crate::export::to_cue_text(self, x, false)
+                == crate::export::to_cue_text(self, y, false);
+            return Val::Bool(if op == BinOp::Eq { eq } else { !eq });
         }
         let concrete = |v: &Val| v.is_concrete_scalar();
         if !concrete(&av) || !concrete(&bv) {
@@ -2117,7 +2234,7 @@ impl Engine {
                     || concrete(&bv)
                     || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_)))
                 {
-                    return Err::new(
+                    return Err::bottom(
                         ErrorKind::Eval,
                         format!(
                             "invalid operands {} and {} to '{}' (type {} and {})",
@@ -2142,7 +2259,7 @@ impl Engine {
             );
         }
         let mismatch = |s: &Self| {
-            Err::new(
+            Err::bottom(
                 ErrorKind::Eval,
                 format!(
                     "invalid operands {} and {} to '{}' (type {} and {})",
@@ -2323,7 +2440,7 @@ impl Engine {
     }
 
     /// Builds a vertex from JSON data.
-    pub fn from_json(&mut self, parent: Option<VId>, label: Label, j: &serde_json::Value) -> VId {
+    pub fn build_json(&mut self, parent: Option<VId>, label: Label, j: &serde_json::Value) -> VId {
         let v = self.alloc(parent, label, ArcType::Regular);
         let mut stack = vec![(v, j)];
         while let Some((v, j)) = stack.pop() {

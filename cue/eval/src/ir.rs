@@ -184,6 +184,12 @@ pub enum Builtin {
     Quo,
     /// `rem(a, b)`
     Rem,
+    /// `matchN(n, [schemas])`
+    MatchN,
+    /// `matchIf(if, then, else)`
+    MatchIf,
+    /// `error(msg)`
+    Error,
 }
 
 impl Builtin {
@@ -198,6 +204,9 @@ impl Builtin {
             Builtin::Mod => "mod",
             Builtin::Quo => "quo",
             Builtin::Rem => "rem",
+            Builtin::MatchN => "matchN",
+            Builtin::MatchIf => "matchIf",
+            Builtin::Error => "error",
         }
     }
 }
@@ -345,8 +354,8 @@ pub enum Decl {
         /// The constraint.
         value: RExpr,
     },
-    /// `...`
-    Ellipsis(Option<RExpr>),
+    /// `...` (an optional `...T` type is not applied to struct fields).
+    Ellipsis,
     /// A comprehension.
     Comprehension(Rc<Comprehension>),
 }
@@ -360,8 +369,6 @@ pub struct Comprehension {
     pub body: RExpr,
     /// `else { ... }`: yielded when the clauses yield nothing.
     pub else_body: Option<RExpr>,
-    /// Span.
-    pub span: Span,
 }
 
 /// A comprehension clause.

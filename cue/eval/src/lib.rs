@@ -264,7 +264,7 @@ impl Runtime {
     /// Builds a value from JSON data.
     pub fn from_json(&self, j: &serde_json::Value) -> Value {
         let mut inner = self.inner.borrow_mut();
-        let v = inner.eng.from_json(None, Label::Index(0), j);
+        let v = inner.eng.build_json(None, Label::Index(0), j);
         drop(inner);
         self.value(v)
     }
@@ -416,7 +416,7 @@ impl Value {
                     Val::Vertex(a) => Ok(a),
                     Val::Bottom(e) => {
                         let mut e2 = (*e).clone();
-                        e2.path = Some(format!("{}", eng.path(base)));
+                        e2.path = Some(eng.path(base).to_string());
                         Err(Rc::new(e2))
                     }
                     _ => Err(Rc::new(value::Err {

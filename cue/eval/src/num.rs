@@ -4,7 +4,7 @@
 //! `250e-2`) because the reference prints them that way; division rounds to
 //! 34 significant digits like the reference's decimal context.
 
-use num_bigint::{BigInt, Sign};
+use num_bigint::BigInt;
 use num_integer::Integer;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::cmp::Ordering;
@@ -262,7 +262,7 @@ impl Number {
         }
         if s.len() > 1 && s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()) {
             // Legacy octal 0755 is not valid CUE, but be lenient.
-            return BigInt::parse_bytes(s[1..].as_bytes(), 8).map(Number::Int);
+            return BigInt::parse_bytes(&s.as_bytes()[1..], 8).map(Number::Int);
         }
         if s.contains(['.', 'e', 'E']) {
             Self::parse_decimal(s).map(Number::Float)
@@ -425,11 +425,6 @@ impl fmt::Display for Number {
             Number::Float(d) => write!(f, "{d}"),
         }
     }
-}
-
-/// True when the big integer's sign is negative.
-pub fn is_neg(i: &BigInt) -> bool {
-    i.sign() == Sign::Minus
 }
 
 #[cfg(test)]

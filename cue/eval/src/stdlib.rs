@@ -2,7 +2,6 @@
 //! issue 7): `strings`, `list`, `encoding/json`, `math` basics.
 
 use crate::eval::Engine;
-use crate::ir::*;
 use crate::num::Number;
 use crate::value::*;
 use cue_syntax::Span;
@@ -12,7 +11,7 @@ use std::rc::Rc;
 type Args = Vec<(Val, Span)>;
 
 fn bad(kind: ErrorKind, msg: String, span: Span) -> Val {
-    Err::new(kind, msg, vec![span])
+    Err::bottom(kind, msg, vec![span])
 }
 
 /// Checks an argument is concrete; the error otherwise.

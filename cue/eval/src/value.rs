@@ -56,7 +56,7 @@ pub struct Err {
 
 impl Err {
     /// A new error value.
-    pub fn new(kind: ErrorKind, msg: impl Into<String>, spans: Vec<Span>) -> Val {
+    pub fn bottom(kind: ErrorKind, msg: impl Into<String>, spans: Vec<Span>) -> Val {
         Val::Bottom(Rc::new(Err {
             kind,
             msg: msg.into(),
@@ -100,6 +100,19 @@ pub enum Val {
     Disj(Rc<Vec<(Val, bool)>>),
     /// A builtin function value.
     Func(Func),
+    /// A validator (`matchN`, `matchIf`) checked against the final value.
+    Validator(Rc<Validator>),
+}
+
+/// A validator with its bound arguments.
+#[derive(Clone, Debug)]
+pub struct Validator {
+    /// Which builtin.
+    pub kind: Builtin,
+    /// Arguments (schemas are vertices or scalars).
+    pub args: Vec<Val>,
+    /// The call as written, for messages.
+    pub text: String,
 }
 
 /// A callable.
@@ -149,14 +162,6 @@ impl Val {
         matches!(self, Val::Bottom(_))
     }
 
-    /// The error, if this is bottom.
-    pub fn err(&self) -> Option<&Rc<Err>> {
-        match self {
-            Val::Bottom(e) => Some(e),
-            _ => None,
-        }
-    }
-
     /// A basic type constraint.
     pub fn basic(k: Kind) -> Val {
         if k == K_TOP {
@@ -183,6 +188,7 @@ impl Val {
             Val::Vertex(_) => K_STRUCT | K_LIST,
             Val::Disj(d) => d.iter().fold(0, |k, (v, _)| k | v.kind()),
             Val::Func(_) => 0,
+            Val::Validator(_) => K_TOP,
         }
     }
 
@@ -227,6 +233,7 @@ pub fn scalar_text(v: &Val) -> String {
             .collect::<Vec<_>>()
             .join(" | "),
         Val::Func(Func::Builtin(b)) => b.name().into(),
+        Val::Validator(v) => v.text.clone(),
         Val::Func(Func::Pkg(p, n)) => format!("{p}.{n}"),
     }
 }
@@ -296,7 +303,7 @@ pub fn make_bound(op: BoundOp, b: Val, span: Span) -> Val {
     match &b {
         Val::Bottom(_) => return b,
         v if !v.is_concrete_scalar() => {
-            return Err::new(
+            return Err::bottom(
                 ErrorKind::Incomplete,
                 format!(
                     "non-concrete value {} for bound {}",
@@ -332,7 +339,7 @@ fn conflict(a: &Val, b: &Val, spans: &[Span]) -> Val {
             scalar_text(b)
         )
     };
-    Err::new(ErrorKind::Eval, msg, spans.to_vec())
+    Err::bottom(ErrorKind::Eval, msg, spans.to_vec())
 }
 
 /// Whether an int value satisfies the kind set.
@@ -382,16 +389,16 @@ fn simplify(kind: Kind, bounds: Vec<(BoundOp, Val)>) -> Result<Constr, ()> {
             }
         }
     }
-    if let (Some((lop, lb)), Some((hop, hb))) = (&lo, &hi) {
-        if let Some(o) = cmp(lb, hb) {
-            let empty = match o {
-                Ordering::Greater => true,
-                Ordering::Equal => *lop == BoundOp::Gt || *hop == BoundOp::Lt,
-                Ordering::Less => false,
-            };
-            if empty {
-                return Err(());
-            }
+    if let (Some((lop, lb)), Some((hop, hb))) = (&lo, &hi)
+        && let Some(o) = cmp(lb, hb)
+    {
+        let empty = match o {
+            Ordering::Greater => true,
+            Ordering::Equal => *lop == BoundOp::Gt || *hop == BoundOp::Lt,
+            Ordering::Less => false,
+        };
+        if empty {
+            return Err(());
         }
     }
     let mut out = Vec::new();
@@ -407,8 +414,8 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
     match (a, b) {
         (Val::Bottom(_), _) => a.clone(),
         (_, Val::Bottom(_)) => b.clone(),
-        (Val::Top, _) => b.clone(),
-        (_, Val::Top) => a.clone(),
+        (Val::Top, _) | (Val::Validator(_), _) => b.clone(),
+        (_, Val::Top) | (_, Val::Validator(_)) => a.clone(),
         (Val::Disj(d), o) | (o, Val::Disj(d)) => {
             let mut out: Vec<(Val, bool)> = Vec::new();
             let has_def = d.iter().any(|(_, m)| *m);
@@ -439,19 +446,18 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
             match simplify(k, bs) {
                 Ok(c) => {
                     // `>=1 & <=1` is 1.
-                    if let [(BoundOp::Ge, v1), (BoundOp::Le, v2)] = c.bounds.as_slice() {
-                        if scalar_eq(v1, v2)
-                            || matches!((v1, v2), (Val::Num(p), Val::Num(q)) if p.cmp_num(q) == Ordering::Equal)
-                        {
-                            let v = v1.clone();
-                            if kind_allows(k, &v) {
-                                return v;
-                            }
+                    if let [(BoundOp::Ge, v1), (BoundOp::Le, v2)] = c.bounds.as_slice()
+                        && (scalar_eq(v1, v2)
+                            || matches!((v1, v2), (Val::Num(p), Val::Num(q)) if p.cmp_num(q) == Ordering::Equal))
+                    {
+                        let v = v1.clone();
+                        if kind_allows(k, &v) {
+                            return v;
                         }
                     }
                     Val::Constr(Rc::new(c))
                 }
-                Err(()) => Err::new(
+                Err(()) => Err::bottom(
                     ErrorKind::Eval,
                     format!(
                         "incompatible bounds {} and {}",
@@ -471,7 +477,7 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
                 match check_bound(*op, bv, &v) {
                     Ok(true) => {}
                     Ok(false) => {
-                        return Err::new(
+                        return Err::bottom(
                             ErrorKind::Eval,
                             format!(
                                 "invalid value {} (out of bound {}{})",
@@ -482,7 +488,7 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
                             spans.to_vec(),
                         );
                     }
-                    Err(e) => return Err::new(ErrorKind::Eval, e, spans.to_vec()),
+                    Err(e) => return Err::bottom(ErrorKind::Eval, e, spans.to_vec()),
                 }
             }
             v

@@ -105,7 +105,9 @@ fn check(rt: &Runtime, root: &Value, a: &Assertion) -> Outcome {
             if let Some(c) = contains {
                 // The reference's messages may start with the path.
                 let full = format!("{}: {}", err.path, err.message);
-                if !contains_text(&err.message, c, args.as_deref()) && !contains_text(&full, c, args.as_deref()) {
+                if !contains_text(&err.message, c, args.as_deref())
+                    && !contains_text(&full, c, args.as_deref())
+                {
                     return Outcome::Fail(format!(
                         "message {:?} does not contain {c:?}",
                         err.message
