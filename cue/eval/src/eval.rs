@@ -662,6 +662,10 @@ impl Engine {
     fn add_val(&mut self, v: VId, val: Val, ci: CI, span: Span) {
         match val {
             Val::Validator(vd) => {
+                // A validator taking schemas opens the struct it is in.
+                if ci.group != 0 {
+                    self.req(v, ci.group).open = true;
+                }
                 if !self.v(v).no_validators {
                     self.vm(v).validators.push((vd, span));
                 }
@@ -2225,9 +2229,8 @@ impl Engine {
         let concrete = |v: &Val| v.is_concrete_scalar();
         if !concrete(&av) || !concrete(&bv) {
             if matches!(av, Val::Vertex(_)) || matches!(bv, Val::Vertex(_)) {
-                if matches!(op, BinOp::Eq | BinOp::Ne)
-                    && (matches!(av, Val::Null) || matches!(bv, Val::Null))
-                {
+                if matches!(op, BinOp::Eq | BinOp::Ne) && (concrete(&av) || concrete(&bv)) {
+                    // Values of different kinds are never equal.
                     return Val::Bool(op == BinOp::Ne);
                 }
                 if concrete(&av)
@@ -2316,7 +2319,7 @@ impl Engine {
                     || matches!(av, Val::Null)
                     || matches!(bv, Val::Null);
                 if !comparable {
-                    return mismatch(self);
+                    return Val::Bool(op == Ne);
                 }
                 let eq = match (&av, &bv) {
                     (Val::Num(x), Val::Num(y)) => x.cmp_num(y) == std::cmp::Ordering::Equal,
