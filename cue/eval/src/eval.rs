@@ -1353,14 +1353,20 @@ impl Engine {
                 Some(e) => last_err = Some(Val::Bottom(e)),
                 None => {
                     let yv = self.v(y);
+                    // Nested defaults count when the alternative is marked
+                    // or the outer disjunction has no marks at all.
                     if let Some(sub) = yv.disj.clone() {
                         let sub_marks = yv.disj_has_default;
                         for (z, m) in sub {
-                            let d = def && (!sub_marks || m);
+                            let d = if has_marks {
+                                def && (!sub_marks || m)
+                            } else {
+                                sub_marks && m
+                            };
                             self.push_survivor(&mut survivors, z, d);
                         }
                     } else {
-                        self.push_survivor(&mut survivors, y, def);
+                        self.push_survivor(&mut survivors, y, has_marks && def);
                     }
                 }
             }
@@ -1385,7 +1391,7 @@ impl Engine {
                 break;
             }
         }
-        let has_default = has_marks && survivors.iter().any(|s| s.1);
+        let has_default = survivors.iter().any(|s| s.1);
         match survivors.len() {
             0 => {
                 let e = match last_err {
