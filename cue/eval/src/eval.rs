@@ -31,6 +31,10 @@ fn stack_pos() -> usize {
 }
 /// Maximum live combinations of one disjunction expansion.
 pub const MAX_DISJUNCTS: usize = 4096;
+/// Most conjuncts one API request may add before failing with an error.
+pub const MAX_WORK: usize = 2_000_000;
+/// Most vertices one validation walks before giving up with an error.
+pub const MAX_VISIT: usize = 200_000;
 /// Message prefix of a missing `x?` reference inside `try`.
 const TRY_MISSING: &str = "try: ";
 
@@ -257,6 +261,8 @@ pub struct Engine {
     cycle_hits: u64,
     /// Nesting of validator checks.
     validator_depth: u32,
+    /// Conjuncts added since the API entry.
+    work: usize,
     /// A schema check was undecided (a required field is missing).
     validator_maybe: bool,
     /// Stack address at the API entry.
@@ -291,9 +297,11 @@ impl Engine {
         }
     }
 
-    /// Marks the stack position of an API entry.
+    /// Marks the stack position of an API entry and resets the work
+    /// budget.
     pub fn enter(&mut self) {
         self.stack_base = stack_pos();
+        self.work = 0;
     }
 
     /// Whether evaluation nests too deeply (by depth or stack use).
@@ -553,6 +561,18 @@ impl Engine {
     }
 
     fn add(&mut self, v: VId, c: Conj) {
+        self.work += 1;
+        if self.work > MAX_WORK {
+            self.set_err(
+                v,
+                Err::bottom(
+                    ErrorKind::Eval,
+                    format!("evaluation too large (more than {MAX_WORK} conjuncts in one request)"),
+                    vec![],
+                ),
+            );
+            return;
+        }
         if self.too_deep() {
             self.set_err(
                 v,
@@ -1488,7 +1508,17 @@ impl Engine {
     /// errors are ignored.
     pub fn first_error(&mut self, v: VId, fatal_only: bool) -> Option<Rc<Err>> {
         let mut stack = vec![(v, 0u32)];
+        let mut visited = 0usize;
         while let Some((x, d)) = stack.pop() {
+            visited += 1;
+            if visited > MAX_VISIT {
+                return Some(Rc::new(Err {
+                    kind: ErrorKind::Eval,
+                    msg: format!("value too large to check (more than {MAX_VISIT} nodes)"),
+                    spans: vec![],
+                    path: None,
+                }));
+            }
             if d > MAX_DEPTH {
                 return Some(Rc::new(Err {
                     kind: ErrorKind::Eval,
