@@ -127,6 +127,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
         }
         Builtin::And | Builtin::Or => {
             let v = eng.eval(&args[0], env);
+            let v = eng.default_of(v);
             let w = match v {
                 Val::Vertex(w) if eng.is_list(w) => w,
                 Val::Bottom(_) => return v,

@@ -31,6 +31,10 @@ fn stack_pos() -> usize {
 }
 /// Maximum live combinations of one disjunction expansion.
 pub const MAX_DISJUNCTS: usize = 4096;
+/// Most conjuncts one API request may add before failing with an error.
+pub const MAX_WORK: usize = 2_000_000;
+/// Most vertices one validation walks before giving up with an error.
+pub const MAX_VISIT: usize = 200_000;
 /// Message prefix of a missing `x?` reference inside `try`.
 const TRY_MISSING: &str = "try: ";
 
@@ -257,6 +261,8 @@ pub struct Engine {
     cycle_hits: u64,
     /// Nesting of validator checks.
     validator_depth: u32,
+    /// Conjuncts added since the API entry.
+    work: usize,
     /// A schema check was undecided (a required field is missing).
     validator_maybe: bool,
     /// Stack address at the API entry.
@@ -291,9 +297,11 @@ impl Engine {
         }
     }
 
-    /// Marks the stack position of an API entry.
+    /// Marks the stack position of an API entry and resets the work
+    /// budget.
     pub fn enter(&mut self) {
         self.stack_base = stack_pos();
+        self.work = 0;
     }
 
     /// Whether evaluation nests too deeply (by depth or stack use).
@@ -553,6 +561,18 @@ impl Engine {
     }
 
     fn add(&mut self, v: VId, c: Conj) {
+        self.work += 1;
+        if self.work > MAX_WORK {
+            self.set_err(
+                v,
+                Err::bottom(
+                    ErrorKind::Eval,
+                    format!("evaluation too large (more than {MAX_WORK} conjuncts in one request)"),
+                    vec![],
+                ),
+            );
+            return;
+        }
         if self.too_deep() {
             self.set_err(
                 v,
@@ -662,6 +682,10 @@ impl Engine {
     fn add_val(&mut self, v: VId, val: Val, ci: CI, span: Span) {
         match val {
             Val::Validator(vd) => {
+                // A validator taking schemas opens the struct it is in.
+                if ci.group != 0 {
+                    self.req(v, ci.group).open = true;
+                }
                 if !self.v(v).no_validators {
                     self.vm(v).validators.push((vd, span));
                 }
@@ -1349,14 +1373,20 @@ impl Engine {
                 Some(e) => last_err = Some(Val::Bottom(e)),
                 None => {
                     let yv = self.v(y);
+                    // Nested defaults count when the alternative is marked
+                    // or the outer disjunction has no marks at all.
                     if let Some(sub) = yv.disj.clone() {
                         let sub_marks = yv.disj_has_default;
                         for (z, m) in sub {
-                            let d = def && (!sub_marks || m);
+                            let d = if has_marks {
+                                def && (!sub_marks || m)
+                            } else {
+                                sub_marks && m
+                            };
                             self.push_survivor(&mut survivors, z, d);
                         }
                     } else {
-                        self.push_survivor(&mut survivors, y, def);
+                        self.push_survivor(&mut survivors, y, has_marks && def);
                     }
                 }
             }
@@ -1381,7 +1411,7 @@ impl Engine {
                 break;
             }
         }
-        let has_default = has_marks && survivors.iter().any(|s| s.1);
+        let has_default = survivors.iter().any(|s| s.1);
         match survivors.len() {
             0 => {
                 let e = match last_err {
@@ -1478,7 +1508,17 @@ impl Engine {
     /// errors are ignored.
     pub fn first_error(&mut self, v: VId, fatal_only: bool) -> Option<Rc<Err>> {
         let mut stack = vec![(v, 0u32)];
+        let mut visited = 0usize;
         while let Some((x, d)) = stack.pop() {
+            visited += 1;
+            if visited > MAX_VISIT {
+                return Some(Rc::new(Err {
+                    kind: ErrorKind::Eval,
+                    msg: format!("value too large to check (more than {MAX_VISIT} nodes)"),
+                    spans: vec![],
+                    path: None,
+                }));
+            }
             if d > MAX_DEPTH {
                 return Some(Rc::new(Err {
                     kind: ErrorKind::Eval,
@@ -2225,9 +2265,8 @@ impl Engine {
         let concrete = |v: &Val| v.is_concrete_scalar();
         if !concrete(&av) || !concrete(&bv) {
             if matches!(av, Val::Vertex(_)) || matches!(bv, Val::Vertex(_)) {
-                if matches!(op, BinOp::Eq | BinOp::Ne)
-                    && (matches!(av, Val::Null) || matches!(bv, Val::Null))
-                {
+                if matches!(op, BinOp::Eq | BinOp::Ne) && (concrete(&av) || concrete(&bv)) {
+                    // Values of different kinds are never equal.
                     return Val::Bool(op == BinOp::Ne);
                 }
                 if concrete(&av)
@@ -2316,7 +2355,7 @@ impl Engine {
                     || matches!(av, Val::Null)
                     || matches!(bv, Val::Null);
                 if !comparable {
-                    return mismatch(self);
+                    return Val::Bool(op == Ne);
                 }
                 let eq = match (&av, &bv) {
                     (Val::Num(x), Val::Num(y)) => x.cmp_num(y) == std::cmp::Ordering::Equal,

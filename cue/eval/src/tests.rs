@@ -103,3 +103,262 @@ fn deep_struct_nesting_through_references_gives_an_error() {
     });
     assert_eq!(out, Err(ErrorKind::StructuralCycle));
 }
+
+fn err_kind(src: &str, path: &str) -> Option<ErrorKind> {
+    let v = eval(src);
+    match v.lookup(path) {
+        Err(e) => Some(e.kind),
+        Ok(f) => f.to_json_string(false).err().map(|e| e.kind),
+    }
+}
+
+fn cue(src: &str, path: &str) -> String {
+    eval(src).lookup(path).expect("lookup").to_cue()
+}
+
+#[test]
+fn lattice_bounds_and_basic_types() {
+    assert_eq!(json("a: int & >=1 & <=1", "a"), "1");
+    assert_eq!(json("a: >=0 & 5", "a"), "5");
+    assert_eq!(cue("a: >=0 & >=3 & int", "a"), "int & >=3");
+    assert_eq!(err_kind("a: >10 & 5", "a"), Some(ErrorKind::Eval));
+    assert_eq!(err_kind("a: int & \"s\"", "a"), Some(ErrorKind::Eval));
+    assert_eq!(err_kind("a: >5 & <3", "a"), Some(ErrorKind::Eval));
+    assert_eq!(err_kind("a: int", "a"), Some(ErrorKind::Incomplete));
+    assert_eq!(json("a: =~\"^x\" & \"xy\"", "a"), r#""xy""#);
+    assert_eq!(err_kind("a: float & 1", "a"), Some(ErrorKind::Eval));
+    assert_eq!(json("a: number & 1", "a"), "1");
+}
+
+#[test]
+fn arithmetic_follows_the_spec_typing() {
+    assert_eq!(json("a: 10 / 4", "a"), "2.5");
+    assert_eq!(json("a: 4 / 2", "a"), "2.0");
+    assert_eq!(json("a: 3 * 1.5", "a"), "4.5");
+    assert_eq!(json("a: 1Ki", "a"), "1024");
+    assert_eq!(json("a: \"ab\" + \"c\"", "a"), r#""abc""#);
+    assert_eq!(
+        json(
+            "a: div(-7, 2)\nb: mod(-7, 2)\nc: quo(-7, 2)\nd: rem(-7, 2)",
+            ""
+        ),
+        r#"{"a":-4,"b":1,"c":-3,"d":-1}"#
+    );
+    assert_eq!(err_kind("a: 1 / 0", "a"), Some(ErrorKind::Eval));
+    assert_eq!(err_kind("a: 1 + \"s\"", "a"), Some(ErrorKind::Eval));
+    assert_eq!(
+        json("a: 123456789012345678901234567890 + 1", "a"),
+        "123456789012345678901234567891"
+    );
+    assert_eq!(json("x: 2\na: \"v\\(x)\"", "a"), r#""v2""#);
+}
+
+#[test]
+fn disjunctions_and_defaults() {
+    assert_eq!(json("a: *1 | 2", "a"), "1");
+    assert_eq!(json("a: *1 | 2\na: 2", "a"), "2");
+    assert_eq!(json("a: (*1 | int) & >=0", "a"), "1");
+    assert_eq!(
+        json("#P: *\"soft\" | \"hard\"\na: #P | {x: 1}", "a"),
+        r#""soft""#
+    );
+    assert_eq!(
+        json("a: *{k: \"v\"} | {[string]: string}", "a"),
+        r#"{"k":"v"}"#
+    );
+    assert_eq!(err_kind("a: 1 | 2", "a"), Some(ErrorKind::Incomplete));
+    assert_eq!(err_kind("a: 1 | 2\na: 3", "a"), Some(ErrorKind::Eval));
+    // Open structs: both disjuncts survive.
+    assert!(json("a: {x: 1} | {y: 2}\na: {y: 2}", "a").starts_with("ERR Incomplete"));
+    assert_eq!(
+        json("#X: {x: 1}\n#Y: {y: 2}\na: #X | #Y\na: {y: 2}", "a"),
+        r#"{"y":2}"#
+    );
+}
+
+#[test]
+fn closedness_is_tracked_per_definition() {
+    let defs = "#A: {a: int}\n#B: {b: int}\n";
+    assert_eq!(
+        err_kind(&format!("{defs}x: #A & {{a: 1, c: 2}}"), "x"),
+        Some(ErrorKind::Eval)
+    );
+    assert_eq!(json(&format!("{defs}x: #A & {{a: 1}}"), "x"), r#"{"a":1}"#);
+    // Two closed structs do not accept the union of their fields.
+    assert_eq!(
+        err_kind(&format!("{defs}x: #A & #B & {{a: 1}}"), "x"),
+        Some(ErrorKind::Eval)
+    );
+    // Embedding extends a definition in place.
+    assert_eq!(
+        json(&format!("{defs}x: {{#A, c: 3}}\nx: a: 1"), "x"),
+        r#"{"a":1,"c":3}"#
+    );
+    // Definitions, hidden fields and lets are allowed in closed structs.
+    assert_eq!(
+        json(&format!("{defs}x: #A & {{a: 1, #d: 1, _h: 2}}"), "x"),
+        r#"{"a":1}"#
+    );
+    // Closedness is recursive, `...` opens.
+    assert_eq!(
+        err_kind("#D: {s: {a: int}}\nx: #D & {s: {a: 1, b: 1}}", "x"),
+        Some(ErrorKind::Eval)
+    );
+    assert_eq!(
+        json("#D: {s: {a: int, ...}}\nx: #D & {s: {a: 1, b: 1}}", "x"),
+        r#"{"s":{"a":1,"b":1}}"#
+    );
+    // Pattern constraints allow matching fields.
+    assert_eq!(
+        json("#D: {[=~\"^x\"]: int}\nv: #D & {xa: 1}", "v"),
+        r#"{"xa":1}"#
+    );
+    assert_eq!(
+        err_kind("#D: {[=~\"^x\"]: int}\nv: #D & {ya: 1}", "v"),
+        Some(ErrorKind::Eval)
+    );
+    assert_eq!(
+        err_kind("x: close({a: 1})\nx: b: 2", "x"),
+        Some(ErrorKind::Eval)
+    );
+}
+
+#[test]
+fn optional_required_and_bottom_tests() {
+    let src = "a?: int\nb: {if a != _|_ {x: a}}\nc: {if a == _|_ {y: 1}}";
+    assert_eq!(json(src, "b"), "{}");
+    assert_eq!(json(src, "c"), r#"{"y":1}"#);
+    assert_eq!(err_kind("a?: int\nb: a", "b"), Some(ErrorKind::Incomplete));
+    assert_eq!(err_kind("x: {a!: int}", "x"), Some(ErrorKind::Incomplete));
+    assert_eq!(json("x: {a!: int}\nx: a: 2", "x"), r#"{"a":2}"#);
+    assert_eq!(err_kind("a: _|_", "a"), Some(ErrorKind::User));
+}
+
+#[test]
+fn cycles() {
+    assert_eq!(json("a: b\nb: a\na: 1", "b"), "1");
+    assert_eq!(json("a: b - 100\nb: a + 100\na: 200", "b"), "300");
+    assert_eq!(err_kind("a: b: a", "a"), Some(ErrorKind::StructuralCycle));
+    assert_eq!(
+        err_kind("#L: {next: #L}\nx: #L", "x"),
+        Some(ErrorKind::StructuralCycle)
+    );
+    // An optional recursive field is fine: it is never expanded.
+    assert_eq!(
+        json("#L: {v: int, next?: #L}\nx: #L & {v: 1}", "x"),
+        r#"{"v":1}"#
+    );
+    assert_eq!(
+        json(
+            "#L: {v: int, next: #L | null}\nx: #L & {v: 1, next: null}",
+            "x"
+        ),
+        r#"{"v":1,"next":null}"#
+    );
+}
+
+#[test]
+fn comprehensions_lets_and_scoping() {
+    assert_eq!(
+        json("l: [1, 2, 3]\nm: [for i, x in l if i > 0 {x * 10}]", "m"),
+        "[20,30]"
+    );
+    assert_eq!(
+        json(
+            "c: true\nd: false\nx: [if c {\"a\"}, if d {\"b\"}, \"e\"][0]",
+            "x"
+        ),
+        r#""a""#
+    );
+    assert_eq!(json("let X = 3\na: X + 1", "a"), "4");
+    assert_eq!(
+        json("s: {for k, v in {a: 1} let y = v + 1 {\"\\(k)x\": y}}", "s"),
+        r#"{"ax":2}"#
+    );
+    assert_eq!(json("a: {x: 1}\nb: {a: 2, c: a}", "b"), r#"{"a":2,"c":2}"#);
+    assert_eq!(json("k: \"n\"\ns: {(k): 1}", "s"), r#"{"n":1}"#);
+    assert_eq!(
+        json("#T: {a: int, b: a + 1}\nx: #T & {a: 2}", "x"),
+        r#"{"a":2,"b":3}"#
+    );
+}
+
+#[test]
+fn export_formatting_matches_the_reference() {
+    let v = eval(
+        "a: 1.0\nb: 1e3\nc: 2.50\nd: 10 / 4\ne: 3 * 1.5\ng: 1Ki\ns: \"<&>\"\nl: [1, 2]\no: {}\n",
+    );
+    assert_eq!(
+        v.to_json_string(false).unwrap(),
+        r#"{"a":1.0,"b":1E+3,"c":2.50,"d":2.5,"e":4.5,"g":1024,"s":"<&>","l":[1,2],"o":{}}"#
+    );
+    let p = eval("a: 1\nb: {c: [1, {d: \"x\"}]}\n")
+        .to_json_string(true)
+        .unwrap();
+    assert_eq!(
+        p,
+        "{\n    \"a\": 1,\n    \"b\": {\n        \"c\": [\n            1,\n            {\n                \"d\": \"x\"\n            }\n        ]\n    }\n}\n"
+    );
+    let j = eval("a: {x: 1, y: [true, null]}").to_json().unwrap();
+    assert_eq!(j, serde_json::json!({"a": {"x": 1, "y": [true, null]}}));
+    assert_eq!(
+        eval("a: int | *\"s\"\nb?: 1\n#c: 2").to_cue(),
+        "{a: int | *\"s\", b?: 1}"
+    );
+}
+
+#[test]
+fn api_fill_unify_fields_and_positions() {
+    let rt = Runtime::new();
+    let v = rt
+        .compile_files(&[("a.cue", "#C: {n: int}\nout: #C & {n: in.n}\nin: {n: int}\n")])
+        .unwrap();
+    let filled = v.fill("in.n", &rt.from_json(&serde_json::json!(5)));
+    assert_eq!(
+        filled.lookup("out").unwrap().to_json_string(false).unwrap(),
+        r#"{"n":5}"#
+    );
+    let fields = v
+        .fields(FieldOpts {
+            definitions: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let names: Vec<_> = fields.iter().map(|f| f.label.as_str()).collect();
+    assert_eq!(names, ["#C", "out", "in"]);
+    let bad = rt.compile_files(&[("b.cue", "x: 1\nx: 2\n")]).unwrap();
+    let e = bad.lookup("x").unwrap().to_json_string(false).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Eval);
+    assert_eq!(e.path, "x");
+    let pos: Vec<String> = e.positions.iter().map(|p| p.to_string()).collect();
+    assert_eq!(pos, ["b.cue:1:4", "b.cue:2:4"]);
+    let u = rt
+        .compile_expr("{a: int}")
+        .unwrap()
+        .unify(&rt.compile_expr("{a: 3}").unwrap());
+    assert_eq!(u.to_json_string(false).unwrap(), r#"{"a":3}"#);
+    let syn = rt.compile_files(&[("c.cue", "a: {")]).unwrap_err();
+    assert!(
+        syn.0[0].positions[0].to_string().starts_with("c.cue:1:"),
+        "{syn}"
+    );
+}
+
+#[test]
+fn fields_from_several_files_keep_a_merged_order() {
+    let rt = Runtime::new();
+    let v = rt
+        .compile_files(&[("a.cue", "a: 1\nb: 2\n"), ("b.cue", "c: 3\na: 1\n")])
+        .unwrap();
+    assert_eq!(v.to_json_string(false).unwrap(), r#"{"a":1,"b":2,"c":3}"#);
+}
+
+#[test]
+fn close_builtin_closes_one_level() {
+    let v = eval("x: close({a: 1})\nx: b: 2");
+    let e = v.lookup("x").unwrap().to_json_string(false).unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str(), e.path.as_str()),
+        (ErrorKind::Eval, "field not allowed", "x.b")
+    );
+}

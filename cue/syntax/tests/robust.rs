@@ -29,11 +29,13 @@ fn random_fragments_never_panic() {
             .collect();
         let (f, errs) = parse_file(FileId(0), "fuzz.cue", &src);
         // Whatever parsed must print without panicking; valid input must
-        // print as valid CUE.
+        // print as valid CUE that prints the same again.
         let out = format_file(&f);
         if errs.is_empty() {
-            let (_, errs2) = parse_file(FileId(0), "fuzz.cue", &out);
+            let (g, errs2) = parse_file(FileId(0), "fuzz.cue", &out);
             assert!(errs2.is_empty(), "{src:?} printed as {out:?}: {}", errs2[0]);
+            let again = format_file(&g);
+            assert_eq!(out, again, "{src:?} is not printed idempotently");
         }
     }
 }
