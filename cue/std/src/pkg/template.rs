@@ -1,0 +1,6 @@
+//! Package `text/template`.
+
+use crate::Builtin;
+
+/// The functions.
+pub static FUNCS: &[Builtin] = &[];
