@@ -190,11 +190,7 @@ pub fn call_pkg(eng: &mut Engine, pkg: &str, name: &str, args: &[RExpr], env: &E
             let p = str_arg(eng, &args[1], env)?;
             Ok(Val::Bool(s.contains(p.as_ref())))
         }
-        _ => Err(Err::new(
-            ErrorKind::Eval,
-            format!("builtin {pkg}.{name} is not supported yet"),
-            vec![span],
-        )),
+        _ => Ok(crate::std_bridge::call(eng, pkg, name, args, env, span)),
     })();
     match r {
         Ok(v) | Err(v) => v,

@@ -1399,7 +1399,8 @@ impl Engine {
             ExprKind::Slice(x, lo, hi) => self.eval_slice(x, lo.as_ref(), hi.as_ref(), env, span),
             ExprKind::Call(f, args) => self.eval_call(f, args, env, span),
             ExprKind::Builtin(b) => Val::Func(Func::Builtin(*b)),
-            ExprKind::PkgFunc(p, n) => Val::Func(Func::Pkg(p.clone(), n.clone())),
+            ExprKind::PkgFunc(p, n) => crate::std_bridge::constant(self, p, n, span)
+                .unwrap_or_else(|| Val::Func(Func::Pkg(p.clone(), n.clone()))),
             ExprKind::Import(p) => eval_err(format!("package {p} used as a value"), span),
             ExprKind::Interp(parts, is_bytes) => {
                 let mut out: Vec<u8> = Vec::new();

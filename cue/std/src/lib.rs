@@ -134,14 +134,16 @@ pub struct Builtin {
 }
 
 impl Builtin {
-    /// The qualified name as CUE prints it (`strings.Join`, `json.Marshal`).
+    /// The qualified name as CUE prints it in messages (`strings.Join`,
+    /// `encoding/json.Marshal`).
     pub fn qualified(&self) -> String {
-        let short = self.pkg.rsplit('/').next().unwrap_or(self.pkg);
-        format!("{short}.{}", self.name)
+        format!("{}.{}", self.pkg, self.name)
     }
 
-    /// Calls the function after checking the number and kinds of arguments.
-    pub fn call(&self, args: &[Data]) -> StdResult {
+    /// Checks the number and kinds of arguments. Messages follow the
+    /// reference (`cannot use 1 (type int) as string in argument 1 to
+    /// strings.Join`).
+    pub fn check_args(&self, args: &[Data]) -> Result<(), StdError> {
         if args.len() != self.params.len() {
             return Err(StdError::new(format!(
                 "{}: wrong number of arguments (got {}, want {})",
@@ -161,7 +163,25 @@ impl Builtin {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Calls the function after checking the arguments. Errors of the
+    /// function itself are reported by the reference as `error in call to
+    /// NAME: MSG`; that prefix is the caller's to add.
+    pub fn call(&self, args: &[Data]) -> StdResult {
+        self.check_args(args)?;
         (self.func)(args)
+    }
+
+    /// The kind every element of the first (list) argument must have, for
+    /// functions over lists of strings or numbers.
+    pub fn elem_kind(&self) -> Option<Kind> {
+        match (self.pkg, self.name) {
+            ("strings", "Join") | ("list", "SortStrings" | "IsSortedStrings") => Some(kind::STRING),
+            ("list", "Sum" | "Product" | "Avg" | "Max" | "Min") => Some(kind::NUMBER),
+            _ => None,
+        }
     }
 }
 

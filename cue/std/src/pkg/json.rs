@@ -396,6 +396,7 @@ fn html_escape(src: &str) -> String {
 /// The functions. `Validate(b, schema)` needs the evaluator: it unifies
 /// [`unmarshal`]'s result with the schema.
 pub static FUNCS: &[Builtin] = &[
+    super::evaluator!("encoding/json", "Validate", [BYTES | STRING, TOP], BOOL),
     func!(P, "Marshal", [TOP], STRING, |a| Ok(Data::str(marshal(
         &a[0]
     )))),

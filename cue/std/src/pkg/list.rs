@@ -9,6 +9,10 @@ const P: &str = "list";
 
 /// The functions.
 pub static FUNCS: &[Builtin] = &[
+    super::evaluator!("list", "Sort", [LIST, TOP], LIST),
+    super::evaluator!("list", "SortStable", [LIST, TOP], LIST),
+    super::evaluator!("list", "IsSorted", [LIST, TOP], crate::kind::BOOL),
+    super::evaluator!("list", "MatchN", [LIST, TOP, TOP], crate::kind::BOOL),
     func!(P, "Concat", [LIST], LIST, |a| {
         let mut out = Vec::new();
         for x in list(&a[0]) {
@@ -167,13 +171,10 @@ fn flatten(l: &[Data], depth: i64, out: &mut Vec<Data>) {
 
 fn numbers(l: &[Data]) -> Result<Vec<Decimal>, StdError> {
     l.iter()
-        .map(|x| {
-            x.as_decimal().ok_or_else(|| {
-                StdError::new(format!(
-                    "cannot use {x} (type {}) as number",
-                    crate::kind::name(x.kind())
-                ))
-            })
+        .enumerate()
+        .map(|(i, x)| {
+            x.as_decimal()
+                .ok_or_else(|| super::bad_elem(i, x, "number"))
         })
         .collect()
 }

@@ -95,6 +95,22 @@ pub const NEEDS_EVAL: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The registry entry of a function the evaluator implements (see
+/// [`NEEDS_EVAL`]): it documents the signature; calling it here reports
+/// that the evaluator is needed.
+macro_rules! evaluator {
+    ($pkg:expr, $name:expr, [$($k:expr),*], $res:expr) => {
+        $crate::Builtin {
+            pkg: $pkg,
+            name: $name,
+            params: &[$($k),*],
+            result: $res,
+            validator: false,
+            func: |_| Err($crate::StdError::new(concat!($pkg, ".", $name, " is implemented by the evaluator"))),
+        }
+    };
+}
+
 /// Builds a [`Builtin`].
 macro_rules! func {
     ($pkg:expr, $name:expr, [$($k:expr),*], $res:expr, $f:expr) => {
@@ -108,6 +124,7 @@ macro_rules! validator {
         $crate::Builtin { pkg: $pkg, name: $name, params: &[$($k),*], result: $crate::kind::BOOL, validator: true, func: $f }
     };
 }
+pub(crate) use evaluator;
 pub(crate) use func;
 pub(crate) use validator;
 
@@ -163,16 +180,22 @@ pub(crate) fn list(a: &Data) -> &[Data] {
     }
 }
 
+/// The error for a list element of the wrong kind, as the reference words it.
+pub(crate) fn bad_elem(i: usize, x: &Data, want: &str) -> StdError {
+    StdError::new(format!(
+        "invalid list element {i} in argument 0 to call: cannot use value {x} ({}) as {want}",
+        crate::kind::name(x.kind())
+    ))
+}
+
 /// A list argument whose elements must all be strings.
 pub(crate) fn strs(a: &Data) -> Result<Vec<&str>, StdError> {
     list(a)
         .iter()
-        .map(|x| match x {
+        .enumerate()
+        .map(|(i, x)| match x {
             Data::String(s) => Ok(s.as_str()),
-            other => fail(format!(
-                "cannot use {other} (type {}) as string",
-                crate::kind::name(other.kind())
-            )),
+            other => Err(bad_elem(i, other, "string")),
         })
         .collect()
 }

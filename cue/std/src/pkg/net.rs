@@ -123,12 +123,8 @@ fn escape(x: &str, query: bool) -> String {
     for b in x.bytes() {
         let keep = b.is_ascii_alphanumeric()
             || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (!query
-                && matches!(
-                    b,
-                    b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@'
-                ));
-        if keep && !(!query && b == b'/') {
+            || (!query && matches!(b, b'$' | b'&' | b'+' | b',' | b':' | b';' | b'=' | b'@'));
+        if keep {
             out.push(b as char);
         } else if query && b == b' ' {
             out.push('+');

@@ -292,7 +292,7 @@ mod tests {
             call("ReplaceAllLiteral", &["a(x*)b", "-ab-axxb-", "$1"]),
             Ok(Data::str("-$1-$1-"))
         );
-        assert_eq!(call("Valid", &["a(b"]).is_err(), true);
+        assert!(call("Valid", &["a(b"]).is_err());
         assert_eq!(call("Valid", &["a(b)"]), Ok(Data::Bool(true)));
         assert_eq!(call("QuoteMeta", &["1+1=2?"]), Ok(Data::str("1\\+1=2\\?")));
     }

@@ -538,6 +538,13 @@ pub fn unmarshal(text: &[u8]) -> StdResult {
 /// The functions. `Validate` and `ValidatePartial` need the evaluator: they
 /// unify [`unmarshal_stream`]'s documents with the schema.
 pub static FUNCS: &[Builtin] = &[
+    super::evaluator!("encoding/yaml", "Validate", [BYTES | STRING, TOP], BOOL),
+    super::evaluator!(
+        "encoding/yaml",
+        "ValidatePartial",
+        [BYTES | STRING, TOP],
+        BOOL
+    ),
     func!(P, "Marshal", [TOP], STRING, |a| Ok(Data::str(marshal(
         &a[0]
     )))),
