@@ -44,8 +44,9 @@ pub fn constant(eng: &mut Engine, pkg: &str, name: &str, span: Span) -> Option<V
 enum Conv {
     /// An error value met on the way (returned as is).
     Bottom(Val),
-    /// A value that is not concrete (its CUE text).
-    NotConcrete(Val, String),
+    /// A value that is not concrete: the error, its CUE text and the
+    /// positions that contributed to it.
+    NotConcrete(Val, String, Vec<Span>),
 }
 
 /// Converts a value to data; defaults are chosen, optional fields skipped.
@@ -67,8 +68,16 @@ fn to_data(eng: &mut Engine, v: Val, depth: usize, span: Span) -> Result<Data, C
         Val::Bottom(_) => Err(Conv::Bottom(v)),
         Val::Vertex(w) => match crate::export::node(eng, w, false) {
             Err(e) if e.kind == ErrorKind::Incomplete => {
-                let text = crate::export::to_cue_text(eng, w, false);
-                Err(Conv::NotConcrete(Val::Bottom(e), text))
+                let text = match &e.path {
+                    Some(_) => e
+                        .msg
+                        .strip_prefix("incomplete value ")
+                        .unwrap_or(&e.msg)
+                        .to_string(),
+                    None => crate::export::to_cue_text(eng, w, false),
+                };
+                let spans = e.spans.clone();
+                Err(Conv::NotConcrete(Val::Bottom(e), text, spans))
             }
             Err(e) => Err(Conv::Bottom(Val::Bottom(e))),
             Ok(crate::export::Node::Scalar(s)) => to_data(eng, s, depth + 1, span),
@@ -91,7 +100,7 @@ fn to_data(eng: &mut Engine, v: Val, depth: usize, span: Span) -> Result<Data, C
         },
         other => {
             let text = scalar_text(&other);
-            Err(Conv::NotConcrete(other, text))
+            Err(Conv::NotConcrete(other, text, Vec::new()))
         }
     }
 }
@@ -172,7 +181,14 @@ fn std_err(b: &Builtin, e: cue_std::StdError, span: Span) -> Val {
 
 /// Evaluates and converts argument `i`, with the reference's messages for
 /// non-concrete or ill-typed arguments.
-fn arg(eng: &mut Engine, b: &Builtin, i: usize, v: Val, span: Span) -> Result<Data, Val> {
+fn arg(
+    eng: &mut Engine,
+    b: &Builtin,
+    i: usize,
+    v: Val,
+    call: Span,
+    span: Span,
+) -> Result<Data, Val> {
     let want = b.params.get(i).copied().unwrap_or(K_TOP);
     let v = eng.default_of(v);
     if let Val::Bottom(_) = v {
@@ -206,26 +222,30 @@ fn arg(eng: &mut Engine, b: &Builtin, i: usize, v: Val, span: Span) -> Result<Da
                 let av = eng.default_of(av);
                 let ak = kind_of(eng, &av);
                 let ename = if ek == K_STRING { "string" } else { "number" };
+                let mut spans = vec![call];
+                spans.extend(eng.conj_spans(a));
                 match to_data(eng, av.clone(), 1, span) {
                     Ok(d) => out.push(d),
                     Err(Conv::Bottom(e)) => return Err(e),
-                    Err(Conv::NotConcrete(_, text)) if ak & ek != 0 => {
-                        return Err(incomplete(
+                    Err(Conv::NotConcrete(_, text, _)) if ak & ek != 0 => {
+                        return Err(Err::new(
+                            ErrorKind::Incomplete,
                             format!(
                                 "error in call to {}: non-concrete value {text} for element {j} of {ename} list argument {i}",
                                 b.qualified()
                             ),
-                            span,
+                            spans,
                         ));
                     }
-                    Err(Conv::NotConcrete(_, text)) => {
-                        return Err(eval_err(
+                    Err(Conv::NotConcrete(_, text, _)) => {
+                        return Err(Err::new(
+                            ErrorKind::Eval,
                             format!(
                                 "error in call to {}: invalid list element {j} in argument {i} to call: cannot use value {text} ({}) as {ename}",
                                 b.qualified(),
                                 kind_name(ak)
                             ),
-                            span,
+                            spans,
                         ));
                     }
                 }
@@ -235,20 +255,35 @@ fn arg(eng: &mut Engine, b: &Builtin, i: usize, v: Val, span: Span) -> Result<Da
     }
     match to_data(eng, v, 0, span) {
         Ok(d) => Ok(d),
+        Err(Conv::Bottom(Val::Bottom(e))) => {
+            // An error inside the argument, reported as part of the call.
+            let mut spans = vec![call];
+            spans.extend(e.spans.iter().copied());
+            Err(Err::new(
+                e.kind,
+                format!("error in call to {}: {}", b.qualified(), e.msg),
+                spans,
+            ))
+        }
         Err(Conv::Bottom(e)) => Err(e),
-        Err(Conv::NotConcrete(_, text)) => {
-            let msg = if want == K_TOP {
-                format!(
-                    "error in call to {}: non-concrete argument {i}",
-                    b.qualified()
-                )
-            } else {
-                format!(
-                    "error in call to {}: non-concrete value {text}",
-                    b.qualified()
-                )
+        Err(Conv::NotConcrete(_, text, inner)) => {
+            let msg = match (b.pkg, want) {
+                ("encoding/json", _) => format!(
+                    "cannot convert incomplete value {} to JSON",
+                    cue_std::pkg::json::quote(&text)
+                ),
+                ("encoding/yaml", _) => format!("incomplete value {text}"),
+                ("text/template", _) => format!("cannot convert non-concrete value {text}"),
+                (_, K_TOP) => format!("non-concrete argument {i}"),
+                _ => format!("non-concrete value {text}"),
             };
-            Err(incomplete(msg, span))
+            let mut spans = vec![call];
+            spans.extend(inner);
+            Err(Err::new(
+                ErrorKind::Incomplete,
+                format!("error in call to {}: {msg}", b.qualified()),
+                spans,
+            ))
         }
     }
 }
@@ -296,7 +331,7 @@ pub fn call(eng: &mut Engine, pkg: &str, name: &str, args: &[RExpr], env: &Env, 
     let mut data = Vec::with_capacity(args.len());
     for (i, a) in args.iter().enumerate() {
         let v = eng.eval(a, env);
-        match arg(eng, b, i, v, a.span) {
+        match arg(eng, b, i, v, span, a.span) {
             Ok(d) => data.push(d),
             Err(e) => return e,
         }
@@ -327,7 +362,7 @@ pub fn check_validator(
     };
     let mut data = Vec::with_capacity(bound.len() + 1);
     for (i, x) in std::iter::once(v).chain(bound).enumerate() {
-        data.push(arg(eng, b, i, x.clone(), span)?);
+        data.push(arg(eng, b, i, x.clone(), span, span)?);
     }
     let shown: Vec<String> = data[1..].iter().map(|d| d.to_string()).collect();
     match b.call(&data) {
@@ -383,7 +418,7 @@ fn validate(
         );
     }
     let tv = eng.eval(&args[0], env);
-    let text = match arg(eng, b, 0, tv, args[0].span) {
+    let text = match arg(eng, b, 0, tv, span, args[0].span) {
         Ok(Data::String(s)) => s.into_bytes(),
         Ok(Data::Bytes(b)) => b,
         Ok(other) => return eval_err(format!("cannot use {other} as string"), span),
@@ -404,7 +439,7 @@ fn validate(
         match to_data(eng, v, 0, span) {
             Ok(_) => {}
             Err(Conv::Bottom(e)) => return e,
-            Err(Conv::NotConcrete(e, _)) if !partial => return e,
+            Err(Conv::NotConcrete(e, ..)) if !partial => return e,
             Err(Conv::NotConcrete(..)) => {}
         }
     }
@@ -438,7 +473,7 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
         let av = eng.value(a);
         match to_data(eng, av, 0, span) {
             Ok(d) => elems.push(d),
-            Err(Conv::Bottom(e)) | Err(Conv::NotConcrete(e, _)) => return e,
+            Err(Conv::Bottom(e)) | Err(Conv::NotConcrete(e, ..)) => return e,
         }
     }
     let native = match &args[1].kind {
@@ -609,6 +644,11 @@ mod tests {
         assert_eq!(
             export(src, "x"),
             "ERR incomplete: error in call to strings.TrimSpace: non-concrete value string"
+        );
+        let src = "import \"encoding/json\"\ns: string\nx: json.Marshal({a: s})";
+        assert_eq!(
+            export(src, "x"),
+            "ERR incomplete: error in call to encoding/json.Marshal: cannot convert incomplete value \"string\" to JSON"
         );
         let src = "import \"strings\"\nx: strings.ByteAt(\"a\", 3)";
         assert_eq!(
