@@ -211,6 +211,15 @@ fn arg(
             span,
         ));
     }
+    if want == K_LIST && !matches!(v, Val::Vertex(_)) && !v.is_concrete_scalar() {
+        return Err(incomplete(
+            format!(
+                "error in call to {}: non-concrete list for argument {i}",
+                b.qualified()
+            ),
+            call,
+        ));
+    }
     // Lists of strings or numbers: per-element messages.
     if let (Some(ek), Val::Vertex(w)) = (b.elem_kind(), &v)
         && eng.is_list(*w)
