@@ -85,7 +85,7 @@ fn to_data(eng: &mut Engine, v: Val, depth: usize, span: Span) -> Result<Data, C
                 let mut out = Vec::with_capacity(items.len());
                 for a in items {
                     let av = eng.value(a);
-                    out.push(to_data(eng, av, depth + 1, span)?);
+                    out.push(child(eng, a, av, depth, span)?);
                 }
                 Ok(Data::List(out))
             }
@@ -93,7 +93,7 @@ fn to_data(eng: &mut Engine, v: Val, depth: usize, span: Span) -> Result<Data, C
                 let mut out = Vec::with_capacity(fields.len());
                 for (k, a) in fields {
                     let av = eng.value(a);
-                    out.push((k, to_data(eng, av, depth + 1, span)?));
+                    out.push((k, child(eng, a, av, depth, span)?));
                 }
                 Ok(Data::Struct(out))
             }
@@ -102,6 +102,17 @@ fn to_data(eng: &mut Engine, v: Val, depth: usize, span: Span) -> Result<Data, C
             let text = scalar_text(&other);
             Err(Conv::NotConcrete(other, text, Vec::new()))
         }
+    }
+}
+
+/// Converts a child of a struct or list; a non-concrete child is reported
+/// with the positions of its declarations.
+fn child(eng: &mut Engine, a: VId, av: Val, depth: usize, span: Span) -> Result<Data, Conv> {
+    match to_data(eng, av, depth + 1, span) {
+        Err(Conv::NotConcrete(e, text, spans)) if spans.is_empty() => {
+            Err(Conv::NotConcrete(e, text, eng.conj_spans(a)))
+        }
+        other => other,
     }
 }
 
@@ -669,6 +680,20 @@ mod tests {
             export(src, "x"),
             "ERR eval: cannot use \"b\" (type string) as int in argument 2 to strings.Repeat"
         );
+    }
+
+    #[test]
+    fn non_concrete_arguments_name_their_declarations() {
+        let src =
+            "import \"encoding/json\"\n#V: {\n\ts:   string\n\tout: json.Marshal({\"s\": s})\n}";
+        let v = Runtime::new()
+            .compile_files(&[("in.cue", src)])
+            .expect("compiles");
+        let e = v.lookup("#V.out").expect("lookup").err().expect("an error");
+        let pos: Vec<String> = e.positions.iter().map(|p| p.to_string()).collect();
+        // The call and the reference to `s`; the reference also lists where
+        // `s` is declared, which the engine does not expose yet.
+        assert_eq!(pos, ["in.cue:4:7", "in.cue:4:26"], "{e}");
     }
 
     #[test]
