@@ -5,7 +5,9 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
 pub mod base64;
+pub mod bits;
 pub mod crypto;
+pub mod csv;
 pub mod hex;
 pub mod html;
 pub mod json;
@@ -34,6 +36,8 @@ pub fn table(pkg: &str) -> Option<&'static [Builtin]> {
         "encoding/yaml" => yaml::FUNCS,
         "encoding/base64" => base64::FUNCS,
         "encoding/hex" => hex::FUNCS,
+        "encoding/csv" => csv::FUNCS,
+        "math/bits" => bits::FUNCS,
         "crypto/sha256" => crypto::SHA256,
         "crypto/sha1" => crypto::SHA1,
         "crypto/md5" => crypto::MD5,
