@@ -636,6 +636,48 @@ mod tests {
     }
 
     #[test]
+    fn scalar_styles_follow_yaml_v3() {
+        let cases = [
+            ("x: ", "'x: '"),
+            ("@foo", "'@foo'"),
+            ("foo # bar", "'foo # bar'"),
+            ("foo#bar", "foo#bar"),
+            ("~", "\"~\""),
+            ("null", "\"null\""),
+            ("1.0", "\"1.0\""),
+            ("1_000", "\"1_000\""),
+            ("0o17", "\"0o17\""),
+            ("+1", "\"+1\""),
+            ("-", "'-'"),
+            ("-x", "-x"),
+            ("1e", "1e"),
+            (".inf", "\".inf\""),
+            ("12:30", "\"12:30\""),
+            ("10.0.0.1", "10.0.0.1"),
+            ("app.kubernetes.io/name", "app.kubernetes.io/name"),
+            ("{a}", "'{a}'"),
+            ("a{b}", "a{b}"),
+            ("it's", "it's"),
+            ("'q'", "'''q'''"),
+            ("\"q\"", "'\"q\"'"),
+            ("ON", "\"ON\""),
+            ("---", "\"---\""),
+            ("--- x", "'--- x'"),
+            ("é ü", "é ü"),
+            ("a\u{7f}", "\"a\\x7F\""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(scalar_text(input, false), want, "{input:?}");
+        }
+        assert_eq!(marshal(&obj(vec![("a b", st("x"))])), "a b: x\n");
+        assert_eq!(marshal(&obj(vec![("k", st("a \nb"))])), "k: \"a \\nb\"\n");
+        assert_eq!(
+            marshal(&Data::List(vec![st("l1\nl2")])),
+            "- |-\n  l1\n  l2\n"
+        );
+    }
+
+    #[test]
     fn unmarshal_resolves_like_yaml_v3() {
         let v = unmarshal(b"a: 1\nb: 1.0\nc: 'x'\nd: [true, null, ~]\ne:\n  - f: 0x10\ng: |\n  text\nh: yes\ni: &x {k: v}\nj: *x\n").unwrap();
         assert_eq!(v.field("a"), Some(&Data::int(1)));
