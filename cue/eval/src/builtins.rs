@@ -10,9 +10,12 @@ use std::rc::Rc;
 
 fn arity(name: &str, args: &[RExpr], n: usize, span: Span) -> Result<(), Val> {
     if args.len() != n {
-        return Err(Err::new(
+        return Err(Err::bottom(
             ErrorKind::Eval,
-            format!("{name}: wrong number of arguments (got {}, want {n})", args.len()),
+            format!(
+                "{name}: wrong number of arguments (got {}, want {n})",
+                args.len()
+            ),
             vec![span],
         ));
     }
@@ -47,12 +50,12 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                     Val::Num(Number::Int(n.into()))
                 }
                 Val::Bottom(_) => v,
-                other if !other.is_concrete_scalar() => Err::new(
+                other if !other.is_concrete_scalar() => Err::bottom(
                     ErrorKind::Incomplete,
                     format!("len: non-concrete argument {}", scalar_text(&other)),
                     vec![span],
                 ),
-                other => Err::new(
+                other => Err::bottom(
                     ErrorKind::Eval,
                     format!("invalid argument {} to len", scalar_text(&other)),
                     vec![span],
@@ -70,6 +73,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                         group: 0,
                         embed: false,
                     },
+                    chain: None,
                 }],
             );
             eng.mark_closed(t);
@@ -81,9 +85,13 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 Val::Vertex(w) if eng.is_list(w) => w,
                 Val::Bottom(_) => return v,
                 other => {
-                    return Err::new(
+                    return Err::bottom(
                         ErrorKind::Eval,
-                        format!("{}: argument must be a list, got {}", b.name(), scalar_text(&other)),
+                        format!(
+                            "{}: argument must be a list, got {}",
+                            b.name(),
+                            scalar_text(&other)
+                        ),
                         vec![span],
                     );
                 }
@@ -95,6 +103,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                     .map(|a| Conj {
                         x: CExpr::Val(Val::Vertex(a), span),
                         ci: CI::default(),
+                        chain: None,
                     })
                     .collect();
                 let t = eng.temp(None, conjs);
@@ -102,7 +111,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 eng.value(t)
             } else {
                 if items.is_empty() {
-                    return Err::new(ErrorKind::Eval, "empty list in call to or", vec![span]);
+                    return Err::bottom(ErrorKind::Eval, "empty list in call to or", vec![span]);
                 }
                 let mut alts = Vec::new();
                 for a in items {
@@ -128,71 +137,24 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
     }
 }
 
-fn str_arg(eng: &mut Engine, e: &RExpr, env: &Env) -> Result<Rc<str>, Val> {
-    let v = eng.eval(e, env);
-    match eng.default_of(v) {
-        Val::Str(s) => Ok(s),
-        b @ Val::Bottom(_) => Err(b),
-        other if !other.is_concrete_scalar() => Err(Err::new(
-            ErrorKind::Incomplete,
-            format!("non-concrete argument {}", scalar_text(&other)),
-            vec![e.span],
-        )),
-        other => Err(Err::new(
-            ErrorKind::Eval,
-            format!("cannot use {} as string", scalar_text(&other)),
-            vec![e.span],
-        )),
+/// Calls a standard library function: arguments are evaluated (defaults
+/// chosen) and handed to [`crate::stdlib`].
+pub fn call_pkg(
+    eng: &mut Engine,
+    pkg: &str,
+    name: &str,
+    args: &[RExpr],
+    env: &Env,
+    span: Span,
+) -> Val {
+    if let Some(v) = crate::std_bridge::call(eng, pkg, name, args, env, span) {
+        return v;
     }
-}
-
-/// Calls a standard library function. Only a few are built in so far; the
-/// full library comes with issue 7.
-pub fn call_pkg(eng: &mut Engine, pkg: &str, name: &str, args: &[RExpr], env: &Env, span: Span) -> Val {
-    let r: Result<Val, Val> = (|| match (pkg, name) {
-        ("strings", "Join") => {
-            let l = eng.eval(&args[0], env);
-            let sep = str_arg(eng, &args[1], env)?;
-            let Val::Vertex(w) = l else {
-                return Err(Err::new(ErrorKind::Eval, "strings.Join: not a list", vec![span]));
-            };
-            let mut parts = Vec::new();
-            for a in eng.arc_list(w) {
-                let v = eng.value(a);
-                match eng.default_of(v) {
-                    Val::Str(s) => parts.push(s.to_string()),
-                    b @ Val::Bottom(_) => return Err(b),
-                    other => {
-                        return Err(Err::new(
-                            if other.is_concrete_scalar() { ErrorKind::Eval } else { ErrorKind::Incomplete },
-                            format!("strings.Join: element {} is not a string", scalar_text(&other)),
-                            vec![span],
-                        ));
-                    }
-                }
-            }
-            Ok(Val::Str(parts.join(&sep).into()))
-        }
-        ("strings", "ToUpper") => Ok(Val::Str(str_arg(eng, &args[0], env)?.to_uppercase().into())),
-        ("strings", "ToLower") => Ok(Val::Str(str_arg(eng, &args[0], env)?.to_lowercase().into())),
-        ("strings", "HasPrefix") => {
-            let s = str_arg(eng, &args[0], env)?;
-            let p = str_arg(eng, &args[1], env)?;
-            Ok(Val::Bool(s.starts_with(p.as_ref())))
-        }
-        ("strings", "HasSuffix") => {
-            let s = str_arg(eng, &args[0], env)?;
-            let p = str_arg(eng, &args[1], env)?;
-            Ok(Val::Bool(s.ends_with(p.as_ref())))
-        }
-        ("strings", "Contains") => {
-            let s = str_arg(eng, &args[0], env)?;
-            let p = str_arg(eng, &args[1], env)?;
-            Ok(Val::Bool(s.contains(p.as_ref())))
-        }
-        _ => Ok(crate::std_bridge::call(eng, pkg, name, args, env, span)),
-    })();
-    match r {
-        Ok(v) | Err(v) => v,
+    let mut vals = Vec::new();
+    for a in args {
+        let v = eng.eval(a, env);
+        let v = eng.default_of(v);
+        vals.push((v, a.span));
     }
+    crate::stdlib::call(eng, pkg, name, vals, span)
 }

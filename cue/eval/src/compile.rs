@@ -23,6 +23,8 @@ enum Scope {
 #[derive(Clone)]
 enum Target {
     Field(Label),
+    /// A label alias: the label's name as a string.
+    Str(Rc<str>),
     Let(u32),
     Import(Rc<str>),
 }
@@ -66,8 +68,14 @@ fn int_range(lo: i128, hi: u128, span: Span) -> RExpr {
     Expr::new(
         ExprKind::Unify(vec![
             basic(K_INT, span),
-            Expr::new(ExprKind::Bound(BoundOp::Ge, n(Number::Int(lo.into()))), span),
-            Expr::new(ExprKind::Bound(BoundOp::Le, n(Number::Int(hi.into()))), span),
+            Expr::new(
+                ExprKind::Bound(BoundOp::Ge, n(Number::Int(lo.into()))),
+                span,
+            ),
+            Expr::new(
+                ExprKind::Bound(BoundOp::Le, n(Number::Int(hi.into()))),
+                span,
+            ),
         ]),
         span,
     )
@@ -103,7 +111,10 @@ fn universe(name: &str, span: Span) -> Option<RExpr> {
             ExprKind::Unify(vec![
                 basic(K_INT, span),
                 Expr::new(
-                    ExprKind::Bound(BoundOp::Ge, Expr::new(ExprKind::Num(Number::Int(0.into())), span)),
+                    ExprKind::Bound(
+                        BoundOp::Ge,
+                        Expr::new(ExprKind::Num(Number::Int(0.into())), span),
+                    ),
                     span,
                 ),
             ]),
@@ -137,12 +148,11 @@ impl<'a> Compiler<'a> {
         let mut top: HashMap<String, Target> = HashMap::new();
         for f in files {
             for d in &f.decls {
-                if let ast::Decl::Field(fl) = d {
-                    if let Some(l) = static_label(self.interner, &fl.label) {
-                        if let ast::Label::Ident(id) = &fl.label {
-                            top.insert(id.name.clone(), Target::Field(l));
-                        }
-                    }
+                if let ast::Decl::Field(fl) = d
+                    && let Some(l) = static_label(self.interner, &fl.label)
+                    && let ast::Label::Ident(id) = &fl.label
+                {
+                    top.insert(id.name.clone(), Target::Field(l));
                 }
             }
         }
@@ -150,7 +160,10 @@ impl<'a> Compiler<'a> {
         for f in files {
             let mut names = top.clone();
             for imp in &f.imports {
-                names.insert(imp.local_name().to_string(), Target::Import(imp.path_only().into()));
+                names.insert(
+                    imp.local_name().to_string(),
+                    Target::Import(imp.path_only().into()),
+                );
             }
             out.push(self.struct_lit(&f.decls, f.span, Some(names)));
         }
@@ -166,8 +179,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn lookup(&mut self, name: &str, span: Span) -> RExpr {
-        let mut up = 0u32;
-        for s in self.scopes.iter().rev() {
+        for (up, s) in self.scopes.iter().rev().enumerate() {
+            let up = up as u32;
             match s {
                 Scope::Struct(m) => {
                     if let Some(t) = m.get(name) {
@@ -183,6 +196,7 @@ impl<'a> Compiler<'a> {
                                 name: name.into(),
                             },
                             Target::Import(p) => ExprKind::Import(p),
+                            Target::Str(s) => ExprKind::Str(s),
                         };
                         return Expr::new(kind, span);
                     }
@@ -193,12 +207,14 @@ impl<'a> Compiler<'a> {
                     }
                 }
             }
-            up += 1;
         }
         if let Some(e) = universe(name, span) {
             return e;
         }
-        Expr::new(ExprKind::Error(format!("reference \"{name}\" not found").into()), span)
+        Expr::new(
+            ExprKind::Error(format!("reference \"{name}\" not found").into()),
+            span,
+        )
     }
 
     fn struct_lit(
@@ -219,6 +235,23 @@ impl<'a> Compiler<'a> {
                     }
                     if let (Some(l), Some(a)) = (l, &f.alias) {
                         names.insert(a.name.clone(), Target::Field(l));
+                    }
+                    if let Some(l) = l {
+                        match &f.postfix_alias {
+                            Some(ast::PostfixAlias::Single(id)) => {
+                                names.insert(id.name.clone(), Target::Field(l));
+                            }
+                            Some(ast::PostfixAlias::Dual { label, value }) => {
+                                if let Some(k) = label {
+                                    let name: Rc<str> = f.label.name().unwrap_or("").into();
+                                    names.insert(k.name.clone(), Target::Str(name));
+                                }
+                                if let Some(v) = value {
+                                    names.insert(v.name.clone(), Target::Field(l));
+                                }
+                            }
+                            None => {}
+                        }
                     }
                     if let (Some(l), ast::ExprKind::Alias { name, .. }) = (l, &f.value.kind) {
                         names.insert(name.name.clone(), Target::Field(l));
@@ -260,8 +293,19 @@ impl<'a> Compiler<'a> {
                 match &f.label {
                     ast::Label::Pattern { alias, expr, .. } => {
                         let pat = self.expr(expr);
-                        let names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
-                        let names = if names.is_empty() { vec![String::new()] } else { names };
+                        let mut names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+                        match &f.postfix_alias {
+                            Some(ast::PostfixAlias::Single(id)) => names.push(id.name.clone()),
+                            Some(ast::PostfixAlias::Dual { label: Some(k), .. }) => {
+                                names.push(k.name.clone())
+                            }
+                            _ => {}
+                        }
+                        let names = if names.is_empty() {
+                            vec![String::new()]
+                        } else {
+                            names
+                        };
                         self.scopes.push(Scope::Bind(names));
                         let value = self.expr(&f.value);
                         self.scopes.pop();
@@ -293,7 +337,7 @@ impl<'a> Compiler<'a> {
             }
             ast::Decl::Embed(e) => Decl::Embed(self.expr(e)),
             ast::Decl::Let(_) | ast::Decl::Attribute(_) | ast::Decl::Bad(_) => return None,
-            ast::Decl::Ellipsis(e) => Decl::Ellipsis(e.ty.as_ref().map(|t| self.expr(t))),
+            ast::Decl::Ellipsis(_) => Decl::Ellipsis,
             ast::Decl::Comprehension(c) => Decl::Comprehension(self.comprehension(c)),
         })
     }
@@ -303,7 +347,9 @@ impl<'a> Compiler<'a> {
         let mut pushed = 0;
         for cl in &c.clauses {
             match cl {
-                ast::Clause::For { key, value, source, .. } => {
+                ast::Clause::For {
+                    key, value, source, ..
+                } => {
                     let src = self.expr(source);
                     clauses.push(Clause::For(src));
                     let k = key.as_ref().map(|k| k.name.clone()).unwrap_or_default();
@@ -316,21 +362,25 @@ impl<'a> Compiler<'a> {
                     self.scopes.push(Scope::Bind(vec![l.name.name.clone()]));
                     pushed += 1;
                 }
-                #[allow(unreachable_patterns)]
-                _ => clauses.push(Clause::If(Expr::new(
-                    ExprKind::Error("unsupported comprehension clause".into()),
-                    cl.span(),
-                ))),
+                ast::Clause::Try { binding, .. } => match binding {
+                    Some((name, e)) => {
+                        clauses.push(Clause::Try(Some(self.expr(e))));
+                        self.scopes.push(Scope::Bind(vec![name.name.clone()]));
+                        pushed += 1;
+                    }
+                    None => clauses.push(Clause::Try(None)),
+                },
             }
         }
         let body = self.expr(&c.body);
         for _ in 0..pushed {
             self.scopes.pop();
         }
+        let else_body = c.else_clause.as_ref().map(|e| self.expr(&e.body));
         Rc::new(Comprehension {
             clauses,
             body,
-            span: c.span,
+            else_body,
         })
     }
 
@@ -385,7 +435,9 @@ impl<'a> Compiler<'a> {
                 let ps = parts
                     .iter()
                     .map(|p| match p {
-                        ast::InterpPart::Lit(b) => InterpPart::Lit(String::from_utf8_lossy(b).into()),
+                        ast::InterpPart::Lit(b) => {
+                            InterpPart::Lit(String::from_utf8_lossy(b).into())
+                        }
                         ast::InterpPart::Expr(x) => InterpPart::Expr(self.expr(x)),
                     })
                     .collect();
@@ -417,7 +469,7 @@ impl<'a> Compiler<'a> {
                 if let ExprKind::Import(p) = &xe.kind {
                     ExprKind::PkgFunc(p.clone(), name.into())
                 } else {
-                    ExprKind::Select(xe, label, name.into())
+                    ExprKind::Select(xe, label, name.into(), sel.span())
                 }
             }
             ast::ExprKind::Index { x, index } => ExprKind::Index(self.expr(x), self.expr(index)),
@@ -491,8 +543,11 @@ impl<'a> Compiler<'a> {
             ast::ExprKind::Paren(x) => return self.expr(x),
             ast::ExprKind::Alias { expr, .. } => return self.expr(expr),
             ast::ExprKind::Bad => ExprKind::Error("syntax error".into()),
-            #[allow(unreachable_patterns)]
-            _ => ExprKind::Error("unsupported expression".into()),
+            ast::ExprKind::Postfix {
+                op: ast::PostfixOp::Optional,
+                x,
+            } => ExprKind::OptRef(self.expr(x)),
+            ast::ExprKind::Postfix { x, .. } => return self.expr(x),
         };
         Expr::new(k, span)
     }

@@ -19,9 +19,20 @@ use std::rc::Rc;
 
 /// Maximum nesting of evaluation before reporting an error (guards the
 /// native and wasm stacks).
-pub const MAX_DEPTH: u32 = 300;
+pub const MAX_DEPTH: u32 = 100_000;
+/// Default stack budget in bytes (wasm's default stack is 1 MiB).
+pub const STACK_BUDGET: usize = 600 * 1024;
+
+/// An address on the current stack.
+#[inline(never)]
+fn stack_pos() -> usize {
+    let x = 0u8;
+    std::hint::black_box(&x) as *const u8 as usize
+}
 /// Maximum live combinations of one disjunction expansion.
 pub const MAX_DISJUNCTS: usize = 4096;
+/// Message prefix of a missing `x?` reference inside `try`.
+const TRY_MISSING: &str = "try: ";
 
 /// One frame of an environment.
 #[derive(Debug)]
@@ -71,12 +82,40 @@ pub struct Conj {
     pub x: CExpr,
     /// Closedness.
     pub ci: CI,
+    /// The vertices whose conjuncts were inlined to produce this one
+    /// (structural cycle detection).
+    pub chain: Chain,
+}
+
+/// A linked list of inlined vertices.
+pub type Chain = Option<Rc<ChainNode>>;
+
+/// One element of a [`Chain`].
+#[derive(Debug)]
+pub struct ChainNode {
+    /// The inlined vertex.
+    pub v: VId,
+    /// The rest.
+    pub next: Chain,
+}
+
+fn chain_has(mut c: &Chain, v: VId) -> bool {
+    while let Some(n) = c {
+        if n.v == v {
+            return true;
+        }
+        c = &n.next;
+    }
+    false
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum St {
     New,
     Adding,
+    /// Re-adding conjuncts that were stuck on a reference cycle; the
+    /// scalar found so far is visible to them.
+    Deferring,
     Arcs,
     Done,
 }
@@ -95,7 +134,6 @@ struct Req {
 enum Pending {
     Comp(Rc<Comprehension>, Env, CI),
     Dyn(RExpr, ArcType, RExpr, Env, CI),
-    ListComp(Rc<Comprehension>, Env, CI, u32),
 }
 
 #[derive(Clone, Debug)]
@@ -125,16 +163,18 @@ pub struct Vertex {
     pub is_struct: bool,
     /// Saw a list literal.
     pub is_list: bool,
+    /// Positions of the struct and list literals.
+    pub struct_spans: Vec<Span>,
+    /// Positions of the field declarations that created this arc.
+    pub label_spans: Vec<Span>,
     list_lens: Vec<(u32, bool)>,
     list_types: Vec<(u32, Conj)>,
     patterns: Vec<(Val, Conj)>,
     reqs: Vec<Req>,
-    pending: Vec<Pending>,
+    pending: Vec<(Pending, Chain)>,
     disjs: Vec<DisjSrc>,
     choices: Option<Rc<Vec<usize>>>,
     choice_pos: usize,
-    /// Default-mark status of the choices made (for disjunct candidates).
-    choice_default: bool,
     /// Errors found while expanding.
     pub err: Option<Rc<Err>>,
     /// Replaced by another vertex (a single surviving disjunct).
@@ -148,6 +188,10 @@ pub struct Vertex {
     pub self_cycle: bool,
     /// Closed by `close()`.
     closed_call: bool,
+    /// Conjuncts stuck on a reference cycle, retried after the others.
+    deferred: Vec<Conj>,
+    /// Its value depended on a vertex still being built.
+    provisional: bool,
     /// Index of the first conjunct position in the first file (for order).
     pub decl_span: Option<Span>,
 }
@@ -165,6 +209,8 @@ impl Vertex {
             base_spans: Vec::new(),
             is_struct: false,
             is_list: false,
+            struct_spans: Vec::new(),
+            label_spans: Vec::new(),
             list_lens: Vec::new(),
             list_types: Vec::new(),
             patterns: Vec::new(),
@@ -173,7 +219,6 @@ impl Vertex {
             disjs: Vec::new(),
             choices: None,
             choice_pos: 0,
-            choice_default: true,
             err: None,
             forward: None,
             disj: None,
@@ -181,6 +226,8 @@ impl Vertex {
             inlined: Vec::new(),
             self_cycle: false,
             closed_call: false,
+            deferred: Vec::new(),
+            provisional: false,
             decl_span: None,
         }
     }
@@ -198,6 +245,14 @@ pub struct Engine {
     child_groups: HashMap<(u32, Label), u32>,
     /// Label sym for temporaries.
     temp_sym: Option<Sym>,
+    /// Chain of the conjunct being added.
+    cur_chain: Chain,
+    /// Times a value was read from a vertex still being built.
+    cycle_hits: u64,
+    /// Stack address at the API entry.
+    stack_base: usize,
+    /// Bytes of stack evaluation may use before failing with an error.
+    pub stack_budget: usize,
 }
 
 fn env_frame(env: &Env, up: u32) -> Option<&Rc<EnvNode>> {
@@ -209,11 +264,11 @@ fn env_frame(env: &Env, up: u32) -> Option<&Rc<EnvNode>> {
 }
 
 fn incomplete(msg: impl Into<String>, span: Span) -> Val {
-    Err::new(ErrorKind::Incomplete, msg, vec![span])
+    Err::bottom(ErrorKind::Incomplete, msg, vec![span])
 }
 
 fn eval_err(msg: impl Into<String>, span: Span) -> Val {
-    Err::new(ErrorKind::Eval, msg, vec![span])
+    Err::bottom(ErrorKind::Eval, msg, vec![span])
 }
 
 impl Engine {
@@ -221,8 +276,22 @@ impl Engine {
     pub fn new() -> Self {
         Engine {
             next_group: 1,
+            stack_budget: STACK_BUDGET,
             ..Default::default()
         }
+    }
+
+    /// Marks the stack position of an API entry.
+    pub fn enter(&mut self) {
+        self.stack_base = stack_pos();
+    }
+
+    /// Whether evaluation nests too deeply (by depth or stack use).
+    pub fn too_deep(&mut self) -> bool {
+        if self.stack_base == 0 {
+            self.stack_base = stack_pos();
+        }
+        self.depth > MAX_DEPTH || self.stack_base.abs_diff(stack_pos()) > self.stack_budget
     }
 
     /// Allocates a vertex.
@@ -232,8 +301,15 @@ impl Engine {
     }
 
     /// A temporary vertex holding conjuncts.
-    pub fn temp(&mut self, parent: Option<VId>, conjs: Vec<Conj>) -> VId {
-        let sym = *self.temp_sym.get_or_insert_with(|| self.interner.intern("<temp>"));
+    pub fn temp(&mut self, parent: Option<VId>, mut conjs: Vec<Conj>) -> VId {
+        for c in conjs.iter_mut() {
+            if c.chain.is_none() {
+                c.chain = self.cur_chain.clone();
+            }
+        }
+        let sym = *self
+            .temp_sym
+            .get_or_insert_with(|| self.interner.intern("<temp>"));
         let id = self.alloc(parent, Label::Hidden(sym), ArcType::Regular);
         self.verts[id as usize].conjs = conjs;
         id
@@ -299,7 +375,11 @@ impl Engine {
         match l {
             Label::Field(s) => {
                 let n = self.interner.name(s);
-                if is_ident(n) { n.to_string() } else { cue_syntax::literal::quote_string(n) }
+                if is_ident(n) {
+                    n.to_string()
+                } else {
+                    cue_syntax::literal::quote_string(n)
+                }
             }
             Label::Def(s) | Label::Hidden(s) => self.interner.name(s).to_string(),
             Label::Index(i) => i.to_string(),
@@ -308,7 +388,9 @@ impl Engine {
 
     fn is_ancestor(&self, a: VId, mut b: VId) -> bool {
         loop {
-            let Some(p) = self.v(b).parent else { return false };
+            let Some(p) = self.v(b).parent else {
+                return false;
+            };
             if p == a {
                 return true;
             }
@@ -347,7 +429,10 @@ impl Engine {
     }
 
     /// Adds a conjunct to a vertex, re-opening it when already expanded.
-    pub fn push_conj(&mut self, v: VId, c: Conj) {
+    pub fn push_conj(&mut self, v: VId, mut c: Conj) {
+        if c.chain.is_none() {
+            c.chain = self.cur_chain.clone();
+        }
         let st = self.v(v).st;
         if st >= St::Arcs {
             self.reset(v);
@@ -373,12 +458,20 @@ impl Engine {
         if self.v(v).st != St::New {
             return v;
         }
-        if self.depth > MAX_DEPTH {
-            self.set_err(v, Err::new(ErrorKind::Eval, "evaluation too deep (nesting limit reached)", vec![]));
+        if self.too_deep() {
+            self.set_err(
+                v,
+                Err::bottom(
+                    ErrorKind::Eval,
+                    "evaluation too deep (nesting limit reached)",
+                    vec![],
+                ),
+            );
             self.vm(v).st = St::Done;
             return v;
         }
         self.depth += 1;
+        let h0 = self.cycle_hits;
         self.vm(v).st = St::Adding;
         let mut i = 0;
         while i < self.v(v).conjs.len() {
@@ -387,15 +480,41 @@ impl Engine {
             i += 1;
         }
         self.run_pending(v);
+        let deferred = std::mem::take(&mut self.vm(v).deferred);
+        if !deferred.is_empty() {
+            self.vm(v).st = St::Deferring;
+            for c in deferred {
+                self.add(v, c);
+            }
+            self.vm(v).st = St::Adding;
+        }
         self.apply_list_types(v);
         let disjs = std::mem::take(&mut self.vm(v).disjs);
-        self.vm(v).st = St::Arcs;
         if !disjs.is_empty() {
+            // Still "being built" while the disjuncts are tried, so
+            // references back to it are seen as cycles.
             self.expand_disjunctions(v, disjs);
+        }
+        if self.v(v).st == St::Adding {
+            self.vm(v).st = St::Arcs;
         }
         self.apply_patterns(v);
         self.depth -= 1;
-        self.resolve(v)
+        let v = self.resolve(v);
+        if self.cycle_hits > h0 {
+            let xv = self.v(v);
+            let incomplete =
+                |b: &Val| matches!(b, Val::Bottom(e) if e.kind == ErrorKind::Incomplete);
+            if incomplete(&xv.base)
+                || xv
+                    .err
+                    .as_ref()
+                    .is_some_and(|e| e.kind == ErrorKind::Incomplete)
+            {
+                self.vm(v).provisional = true;
+            }
+        }
+        v
     }
 
     fn set_err(&mut self, v: VId, e: Val) {
@@ -408,11 +527,11 @@ impl Engine {
     }
 
     fn add_base(&mut self, v: VId, val: Val, span: Span) {
-        if let Val::Bottom(e) = &val {
-            if e.kind == ErrorKind::Incomplete {
-                // Keep the reason, but an incomplete conjunct does not
-                // override a conflict.
-            }
+        if let Val::Bottom(e) = &val
+            && e.kind == ErrorKind::Incomplete
+        {
+            // Keep the reason, but an incomplete conjunct does not
+            // override a conflict.
         }
         let mut spans = self.v(v).base_spans.clone();
         spans.push(span);
@@ -424,6 +543,25 @@ impl Engine {
     }
 
     fn add(&mut self, v: VId, c: Conj) {
+        if self.too_deep() {
+            self.set_err(
+                v,
+                Err::bottom(
+                    ErrorKind::Eval,
+                    "evaluation too deep (nesting limit reached)",
+                    vec![],
+                ),
+            );
+            return;
+        }
+        self.depth += 1;
+        let saved = std::mem::replace(&mut self.cur_chain, c.chain.clone());
+        self.add_inner(v, c);
+        self.cur_chain = saved;
+        self.depth -= 1;
+    }
+
+    fn add_inner(&mut self, v: VId, c: Conj) {
         let (e, env) = match c.x {
             CExpr::Val(val, span) => return self.add_val(v, val, c.ci, span),
             CExpr::Expr(e, env) => (e, env),
@@ -441,6 +579,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(p.clone(), env.clone()),
                             ci: c.ci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -448,7 +587,33 @@ impl Engine {
             ExprKind::Disj(alts) => self.add_disj(v, DisjSrc::Exprs(alts.clone(), env, c.ci)),
             ExprKind::Top => {}
             _ => {
+                let h0 = self.cycle_hits;
                 let val = self.eval_ref(&e, &env);
+                // Stuck on a cycle through this vertex: retry once the other
+                // conjuncts are in (`a: b - 1, b: a + 1, a: 2`).
+                if self.cycle_hits > h0
+                    && self.v(v).st == St::Adding
+                    && matches!(&val, Val::Bottom(er) if er.kind == ErrorKind::Incomplete)
+                {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).deferred.push(Conj {
+                        x: CExpr::Expr(e.clone(), env),
+                        ci: c.ci,
+                        chain,
+                    });
+                    return;
+                }
+                if self.cycle_hits > h0
+                    && self.v(v).st == St::Deferring
+                    && matches!(&val, Val::Bottom(er) if er.kind == ErrorKind::Incomplete)
+                {
+                    // Still cyclic after the other conjuncts: the cycle is
+                    // resolved when they made the value concrete.
+                    if !self.v(v).base.is_concrete_scalar() {
+                        self.vm(v).self_cycle = true;
+                    }
+                    return;
+                }
                 self.add_val(v, val, c.ci, e.span);
             }
         }
@@ -469,6 +634,7 @@ impl Engine {
                             Conj {
                                 x: CExpr::Expr(e, env),
                                 ci,
+                                chain: self.cur_chain.clone(),
                             },
                         );
                     }
@@ -504,7 +670,19 @@ impl Engine {
             let path = self.path(w);
             self.set_err(
                 v,
-                Err::new(
+                Err::bottom(
+                    ErrorKind::StructuralCycle,
+                    format!("structural cycle (reference to {path})"),
+                    vec![span],
+                ),
+            );
+            return;
+        }
+        if chain_has(&self.cur_chain, w) {
+            let path = self.path(w);
+            self.set_err(
+                v,
+                Err::bottom(
                     ErrorKind::StructuralCycle,
                     format!("structural cycle (reference to {path})"),
                     vec![span],
@@ -551,9 +729,20 @@ impl Engine {
             self.copy_arcs(v, w, new_ci);
             return;
         }
+        let chain = Some(Rc::new(ChainNode {
+            v: w,
+            next: self.cur_chain.clone(),
+        }));
         for c in conjs {
             let ci2 = if def { new_ci } else { merge_ci(ci, c.ci) };
-            self.add(v, Conj { x: c.x, ci: ci2 });
+            self.add(
+                v,
+                Conj {
+                    x: c.x,
+                    ci: ci2,
+                    chain: chain.clone(),
+                },
+            );
         }
     }
 
@@ -581,20 +770,37 @@ impl Engine {
                         group: 0,
                         embed: false,
                     },
+                    chain: self.cur_chain.clone(),
                 },
             );
         }
     }
 
-    fn add_struct(&mut self, v: VId, lit: Rc<StructLit>, env: Env, ci: CI, _span: Span) {
-        self.vm(v).is_struct = true;
+    fn add_struct(&mut self, v: VId, lit: Rc<StructLit>, env: Env, ci: CI, span: Span) {
+        // `{2}` and `{2, #x: 1}` are the scalar 2: a literal that only
+        // embeds (besides definitions, hidden fields and lets) is a struct
+        // only if an embedding makes it one.
+        let only_embeds = lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)))
+            && lit.decls.iter().all(|d| match d {
+                Decl::Embed(_) => true,
+                Decl::Field { label, .. } => !matches!(label, Label::Field(_)),
+                _ => false,
+            });
+        if !only_embeds {
+            self.vm(v).is_struct = true;
+            self.vm(v).struct_spans.push(span);
+        }
         let env2: Env = Some(Rc::new(EnvNode {
             parent: env,
             frame: Frame::Struct(v, Some(lit.clone())),
         }));
         let has_embed = lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)));
         let g = if ci.closing > 0 {
-            let g = if ci.group != 0 { ci.group } else { self.new_group() };
+            let g = if ci.group != 0 {
+                ci.group
+            } else {
+                self.new_group()
+            };
             self.req(v, g).active = true;
             g
         } else if ci.group != 0 && ci.embed {
@@ -606,7 +812,12 @@ impl Engine {
         };
         for d in lit.decls.iter() {
             match d {
-                Decl::Field { label, arc, value, .. } => {
+                Decl::Field {
+                    label,
+                    arc,
+                    value,
+                    span: fspan,
+                } => {
                     if g != 0 {
                         let r = self.req(v, g);
                         if !r.allowed.contains(label) {
@@ -614,22 +825,30 @@ impl Engine {
                         }
                     }
                     let a = self.arc(v, *label, *arc);
+                    self.vm(a).label_spans.push(*fspan);
                     let child_ci = self.child_ci(ci, g, *label);
                     self.push_conj(
                         a,
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
-                Decl::DynField { label, arc, value } => self.vm(v).pending.push(Pending::Dyn(
-                    label.clone(),
-                    *arc,
-                    value.clone(),
-                    env2.clone(),
-                    CI { group: g, ..ci },
-                )),
+                Decl::DynField { label, arc, value } => {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).pending.push((
+                        Pending::Dyn(
+                            label.clone(),
+                            *arc,
+                            value.clone(),
+                            env2.clone(),
+                            CI { group: g, ..ci },
+                        ),
+                        chain,
+                    ))
+                }
                 Decl::Embed(e) => self.add(
                     v,
                     Conj {
@@ -639,6 +858,7 @@ impl Engine {
                             group: g,
                             embed: true,
                         },
+                        chain: self.cur_chain.clone(),
                     },
                 ),
                 Decl::Pattern { pat, value } => {
@@ -647,23 +867,35 @@ impl Engine {
                         self.req(v, g).patterns.push(pv.clone());
                     }
                     let child_ci = self.child_ci(ci, g, Label::Index(u32::MAX));
+                    let chain = self.cur_chain.clone();
                     self.vm(v).patterns.push((
                         pv,
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
+                            chain,
                         },
                     ));
                 }
-                Decl::Ellipsis(_) => {
+                Decl::Ellipsis => {
                     if g != 0 {
                         self.req(v, g).open = true;
                     }
                 }
                 Decl::Comprehension(c) => {
-                    self.vm(v)
-                        .pending
-                        .push(Pending::Comp(c.clone(), env2.clone(), CI { group: g, embed: true, ..ci }))
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).pending.push((
+                        Pending::Comp(
+                            c.clone(),
+                            env2.clone(),
+                            CI {
+                                group: g,
+                                embed: true,
+                                ..ci
+                            },
+                        ),
+                        chain,
+                    ))
                 }
             }
         }
@@ -702,6 +934,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env.clone()),
                             ci: cci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                     i += 1;
@@ -722,11 +955,13 @@ impl Engine {
         self.vm(v).list_lens.push((i, open));
         if let Some(Some(t)) = &lit.ellipsis {
             let cci = self.child_ci(ci, 0, Label::Index(0));
+            let chain = self.cur_chain.clone();
             self.vm(v).list_types.push((
                 i,
                 Conj {
                     x: CExpr::Expr(t.clone(), env.clone()),
                     ci: cci,
+                    chain,
                 },
             ));
         }
@@ -772,6 +1007,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env2),
                             ci: c.ci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -799,15 +1035,18 @@ impl Engine {
             let mut stuck = Vec::new();
             let mut errs = Vec::new();
             for p in pend {
-                match self.run_one(v, &p) {
+                let saved = std::mem::replace(&mut self.cur_chain, p.1.clone());
+                let r = self.run_one(v, &p.0);
+                self.cur_chain = saved;
+                match r {
                     Ok(()) => {}
                     Err(e) => {
-                        if let Val::Bottom(er) = &e {
-                            if er.kind == ErrorKind::Incomplete {
-                                stuck.push(p);
-                                errs.push(e);
-                                continue;
-                            }
+                        if let Val::Bottom(er) = &e
+                            && er.kind == ErrorKind::Incomplete
+                        {
+                            stuck.push(p);
+                            errs.push(e);
+                            continue;
                         }
                         self.set_err(v, e);
                     }
@@ -858,6 +1097,7 @@ impl Engine {
                     Conj {
                         x: CExpr::Expr(value.clone(), env.clone()),
                         ci: cci,
+                        chain: self.cur_chain.clone(),
                     },
                 );
                 Ok(())
@@ -865,22 +1105,41 @@ impl Engine {
             Pending::Comp(c, env, ci) => {
                 let mut out = Vec::new();
                 self.comp_iter(c, 0, env.clone(), &mut out)?;
+                if out.is_empty()
+                    && let Some(e) = &c.else_body
+                {
+                    self.add(
+                        v,
+                        Conj {
+                            x: CExpr::Expr(e.clone(), env.clone()),
+                            ci: *ci,
+                            chain: self.cur_chain.clone(),
+                        },
+                    );
+                }
                 for env2 in out {
                     self.add(
                         v,
                         Conj {
                             x: CExpr::Expr(c.body.clone(), env2),
                             ci: *ci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
                 Ok(())
             }
-            Pending::ListComp(..) => Ok(()),
         }
     }
 
-    fn run_list_comp(&mut self, v: VId, c: Rc<Comprehension>, env: Env, ci: CI, start: u32) -> Result<u32, Val> {
+    fn run_list_comp(
+        &mut self,
+        v: VId,
+        c: Rc<Comprehension>,
+        env: Env,
+        ci: CI,
+        start: u32,
+    ) -> Result<u32, Val> {
         let mut out = Vec::new();
         self.comp_iter(&c, 0, env, &mut out)?;
         let mut i = start;
@@ -892,6 +1151,7 @@ impl Engine {
                 Conj {
                     x: CExpr::Expr(c.body.clone(), env2),
                     ci: cci,
+                    chain: self.cur_chain.clone(),
                 },
             );
             i += 1;
@@ -900,7 +1160,13 @@ impl Engine {
     }
 
     /// Runs the clauses from `idx`, collecting one environment per yield.
-    fn comp_iter(&mut self, c: &Comprehension, idx: usize, env: Env, out: &mut Vec<Env>) -> Result<(), Val> {
+    fn comp_iter(
+        &mut self,
+        c: &Comprehension,
+        idx: usize,
+        env: Env,
+        out: &mut Vec<Env>,
+    ) -> Result<(), Val> {
         let Some(cl) = c.clauses.get(idx) else {
             out.push(env);
             return Ok(());
@@ -919,6 +1185,33 @@ impl Engine {
                     cond.span,
                 )),
             },
+            Clause::Try(Some(e)) => {
+                let val = self.eval_ref(e, &env);
+                if self.is_try_missing(&val) {
+                    return Ok(());
+                }
+                let env2 = Some(Rc::new(EnvNode {
+                    parent: env,
+                    frame: Frame::Bind(vec![val]),
+                }));
+                self.comp_iter(c, idx + 1, env2, out)
+            }
+            Clause::Try(None) => {
+                // The body must evaluate without a missing `x?` anywhere.
+                let p = Self::env_vertex(&env);
+                let t = self.temp(
+                    p,
+                    vec![Conj {
+                        x: CExpr::Expr(c.body.clone(), env.clone()),
+                        ci: CI::default(),
+                        chain: self.cur_chain.clone(),
+                    }],
+                );
+                if self.has_try_missing(t) {
+                    return Ok(());
+                }
+                self.comp_iter(c, idx + 1, env, out)
+            }
             Clause::Let(e) => {
                 let val = self.eval_ref(e, &env);
                 let env2 = Some(Rc::new(EnvNode {
@@ -940,7 +1233,11 @@ impl Engine {
                     }
                     other => {
                         return Err(eval_err(
-                            format!("cannot range over {} (found {})", scalar_text(&other), kind_name(other.kind())),
+                            format!(
+                                "cannot range over {} (found {})",
+                                scalar_text(&other),
+                                kind_name(other.kind())
+                            ),
                             src.span,
                         ));
                     }
@@ -985,11 +1282,14 @@ impl Engine {
                 DisjSrc::Vals(a, ..) => a.iter().map(|x| x.1).collect(),
             })
             .collect();
-        let total: usize = sizes.iter().try_fold(1usize, |acc, s| acc.checked_mul(*s)).unwrap_or(usize::MAX);
+        let total: usize = sizes
+            .iter()
+            .try_fold(1usize, |acc, s| acc.checked_mul(*s))
+            .unwrap_or(usize::MAX);
         if total > MAX_DISJUNCTS {
             self.set_err(
                 v,
-                Err::new(
+                Err::bottom(
                     ErrorKind::Eval,
                     format!("too many disjunct combinations ({total} > {MAX_DISJUNCTS})"),
                     vec![],
@@ -1072,12 +1372,14 @@ impl Engine {
                 let e = match last_err {
                     Some(Val::Bottom(e)) => {
                         let mut e2 = (*e).clone();
-                        if !e2.msg.starts_with("empty disjunction") && sizes.iter().product::<usize>() > 1 {
+                        if !e2.msg.starts_with("empty disjunction")
+                            && sizes.iter().product::<usize>() > 1
+                        {
                             e2.msg = format!("empty disjunction: {}", e2.msg);
                         }
                         Val::Bottom(Rc::new(e2))
                     }
-                    _ => Err::new(ErrorKind::Eval, "empty disjunction", vec![]),
+                    _ => Err::bottom(ErrorKind::Eval, "empty disjunction", vec![]),
                 };
                 self.set_err(v, e);
                 self.vm(v).st = St::Done;
@@ -1105,6 +1407,50 @@ impl Engine {
         out.push((y, def));
     }
 
+    fn is_try_missing(&mut self, v: &Val) -> bool {
+        match v {
+            Val::Bottom(e) => e.msg.starts_with(TRY_MISSING),
+            Val::Vertex(w) => {
+                let w = *w;
+                self.has_try_missing(w)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a missing `x?` reference is anywhere in a vertex.
+    fn has_try_missing(&mut self, v: VId) -> bool {
+        let mut stack = vec![v];
+        let mut seen = 0;
+        while let Some(x) = stack.pop() {
+            seen += 1;
+            if seen > 100_000 {
+                return false;
+            }
+            let x = self.finalize(x);
+            let val = self.value(x);
+            if let Val::Bottom(e) = &val
+                && e.msg.starts_with(TRY_MISSING)
+            {
+                return true;
+            }
+            if let Some(e) = self.own_error(x)
+                && e.msg.starts_with(TRY_MISSING)
+            {
+                return true;
+            }
+            let arcs = self.v(x).arcs.clone();
+            for a in arcs.into_iter().rev() {
+                if self.v(a).label.is_regular()
+                    || matches!(self.v(a).label, Label::Def(_) | Label::Hidden(_))
+                {
+                    stack.push(a);
+                }
+            }
+        }
+        false
+    }
+
     /// Structural equality (via the CUE text of both).
     pub fn equal_vertices(&mut self, a: VId, b: VId) -> bool {
         let ta = crate::export::to_cue_text(self, a, false);
@@ -1127,10 +1473,10 @@ impl Engine {
                 }));
             }
             let x = self.finalize(x);
-            if let Some(e) = self.own_error(x) {
-                if !fatal_only || e.kind != ErrorKind::Incomplete {
-                    return Some(e);
-                }
+            if let Some(e) = self.own_error(x)
+                && (!fatal_only || e.kind != ErrorKind::Incomplete)
+            {
+                return Some(e);
             }
             let xv = self.v(x);
             if xv.disj.is_some() {
@@ -1182,10 +1528,15 @@ impl Engine {
                 let spans = xv.base_spans.clone();
                 self.set_err(
                     v,
-                    Err::new(ErrorKind::Eval, "conflicting values struct and list (mismatched types struct and list)", spans),
+                    Err::bottom(
+                        ErrorKind::Eval,
+                        "conflicting values struct and list (mismatched types struct and list)",
+                        spans,
+                    ),
                 );
             } else if bad {
-                let spans = xv.base_spans.clone();
+                let mut spans = xv.base_spans.clone();
+                spans.extend(xv.struct_spans.iter().copied());
                 let msg = format!(
                     "conflicting values {} and {} (mismatched types {} and {})",
                     scalar_text(&base),
@@ -1193,14 +1544,20 @@ impl Engine {
                     kind_name(base.kind()),
                     kind_name(k)
                 );
-                self.set_err(v, Err::new(ErrorKind::Eval, msg, spans));
+                self.set_err(v, Err::bottom(ErrorKind::Eval, msg, spans));
             }
         }
         v
     }
 
     fn check_closed(&mut self, v: VId) {
-        let reqs: Vec<Req> = self.v(v).reqs.iter().filter(|r| r.active && !r.open).cloned().collect();
+        let reqs: Vec<Req> = self
+            .v(v)
+            .reqs
+            .iter()
+            .filter(|r| r.active && !r.open)
+            .cloned()
+            .collect();
         if reqs.is_empty() {
             return;
         }
@@ -1210,10 +1567,11 @@ impl Engine {
             let Label::Field(sym) = label else { continue };
             let name: Rc<str> = self.interner.name(sym).into();
             for r in &reqs {
-                let ok = r.allowed.contains(&label) || r.patterns.iter().any(|p| self.label_matches(p, &name));
+                let ok = r.allowed.contains(&label)
+                    || r.patterns.iter().any(|p| self.label_matches(p, &name));
                 if !ok {
-                    let spans = self.conj_spans(a);
-                    let e = Err::new(ErrorKind::Eval, format!("field not allowed"), spans);
+                    let spans = self.v(a).label_spans.clone();
+                    let e = Err::bottom(ErrorKind::Eval, "field not allowed".to_string(), spans);
                     self.set_err(a, e);
                     self.vm(a).st = St::Done;
                     break;
@@ -1244,7 +1602,7 @@ impl Engine {
         for &(len, open) in &xv.list_lens {
             if (!open && len != n) || (open && n < len) {
                 let (a, b) = if n > len { (len, n) } else { (n, len) };
-                let e = Err::new(
+                let e = Err::bottom(
                     ErrorKind::Eval,
                     format!("incompatible list lengths ({a} and {b})"),
                     vec![],
@@ -1260,6 +1618,20 @@ impl Engine {
     /// The value of a vertex: its scalar, itself for structs and lists, a
     /// disjunction of its survivors, or its error.
     pub fn value(&mut self, v: VId) -> Val {
+        let r = self.value_inner(v);
+        let v = self.resolve(v);
+        if self.v(v).provisional && self.v(v).st == St::Done {
+            // Computed while a vertex it depends on was still being
+            // built: forget it so the next use recomputes it.
+            self.reset(v);
+        }
+        r
+    }
+
+    fn value_inner(&mut self, v: VId) -> Val {
+        if self.v(self.resolve(v)).st == St::Adding {
+            self.cycle_hits += 1;
+        }
         let v = self.finalize(v);
         let xv = self.v(v);
         if let Some(e) = &xv.err {
@@ -1278,10 +1650,12 @@ impl Engine {
         if xv.is_struct || xv.is_list {
             return Val::Vertex(v);
         }
-        if xv.self_cycle && !xv.base.is_concrete_scalar() && !xv.base.is_bottom() {
-            if matches!(xv.base, Val::Top) {
-                return Val::Top;
-            }
+        if xv.self_cycle
+            && !xv.base.is_concrete_scalar()
+            && !xv.base.is_bottom()
+            && matches!(xv.base, Val::Top)
+        {
+            return Val::Top;
         }
         xv.base.clone()
     }
@@ -1309,7 +1683,7 @@ impl Engine {
 
     /// Evaluates an expression; references yield the (unevaluated) vertex.
     pub fn eval_ref(&mut self, e: &RExpr, env: &Env) -> Val {
-        if self.depth > MAX_DEPTH {
+        if self.too_deep() {
             return eval_err("evaluation too deep (nesting limit reached)", e.span);
         }
         self.depth += 1;
@@ -1322,14 +1696,18 @@ impl Engine {
         let span = e.span;
         match &e.kind {
             ExprKind::Top => Val::Top,
-            ExprKind::Bottom => Err::new(ErrorKind::User, "explicit error (_|_ literal) in source", vec![span]),
+            ExprKind::Bottom => Err::bottom(
+                ErrorKind::User,
+                "explicit error (_|_ literal) in source",
+                vec![span],
+            ),
             ExprKind::Null => Val::Null,
             ExprKind::Bool(b) => Val::Bool(*b),
             ExprKind::Num(n) => Val::Num(n.clone()),
             ExprKind::Str(s) => Val::Str(s.clone()),
             ExprKind::Bytes(b) => Val::Bytes(b.clone()),
             ExprKind::Basic(k) => Val::basic(*k),
-            ExprKind::Error(m) => Err::new(ErrorKind::Eval, m.to_string(), vec![span]),
+            ExprKind::Error(m) => Err::bottom(ErrorKind::Eval, m.to_string(), vec![span]),
             ExprKind::Bound(op, x) => {
                 let b = self.eval(x, env);
                 let b = self.default_of(b);
@@ -1342,6 +1720,7 @@ impl Engine {
                     vec![Conj {
                         x: CExpr::Expr(e.clone(), env.clone()),
                         ci: CI::default(),
+                        chain: self.cur_chain.clone(),
                     }],
                 );
                 let t = self.arcs(t);
@@ -1380,17 +1759,26 @@ impl Engine {
                     _ => eval_err("binding not found", span),
                 }
             }
-            ExprKind::Select(x, label, name) => {
+            ExprKind::Select(x, label, name, sel_span) => {
+                let span = *sel_span;
                 let xv = self.eval(x, env);
                 let xv = self.default_of(xv);
                 match xv {
                     Val::Vertex(w) => self.lookup(w, *label, name, span),
                     Val::Bottom(_) => xv,
-                    other if !other.is_concrete_scalar() => {
-                        incomplete(format!("{} undefined as {} is incomplete", name, scalar_text(&other)), span)
-                    }
+                    other if !other.is_concrete_scalar() => incomplete(
+                        format!(
+                            "{} undefined as {} is incomplete",
+                            name,
+                            scalar_text(&other)
+                        ),
+                        span,
+                    ),
                     other => eval_err(
-                        format!("invalid selector {name} for value of type {}", kind_name(other.kind())),
+                        format!(
+                            "invalid selector {name} for value of type {}",
+                            kind_name(other.kind())
+                        ),
                         span,
                     ),
                 }
@@ -1399,6 +1787,17 @@ impl Engine {
             ExprKind::Slice(x, lo, hi) => self.eval_slice(x, lo.as_ref(), hi.as_ref(), env, span),
             ExprKind::Call(f, args) => self.eval_call(f, args, env, span),
             ExprKind::Builtin(b) => Val::Func(Func::Builtin(*b)),
+            ExprKind::OptRef(x) => {
+                let v = self.eval_ref(x, env);
+                match &v {
+                    Val::Bottom(e) if e.kind == ErrorKind::Incomplete => Err::bottom(
+                        ErrorKind::Incomplete,
+                        format!("{TRY_MISSING}{}", e.msg),
+                        e.spans.clone(),
+                    ),
+                    _ => v,
+                }
+            }
             ExprKind::PkgFunc(p, n) => crate::std_bridge::constant(self, p, n, span)
                 .unwrap_or_else(|| Val::Func(Func::Pkg(p.clone(), n.clone()))),
             ExprKind::Import(p) => eval_err(format!("package {p} used as a value"), span),
@@ -1418,13 +1817,19 @@ impl Engine {
                                 Val::Bottom(_) => return v,
                                 Val::Vertex(_) | Val::Null => {
                                     return eval_err(
-                                        format!("invalid interpolation: cannot use {} as string", kind_name(v.kind())),
+                                        format!(
+                                            "invalid interpolation: cannot use {} as string",
+                                            kind_name(v.kind())
+                                        ),
                                         x.span,
                                     );
                                 }
                                 other => {
                                     return incomplete(
-                                        format!("invalid interpolation: non-concrete value {}", scalar_text(&other)),
+                                        format!(
+                                            "invalid interpolation: non-concrete value {}",
+                                            scalar_text(&other)
+                                        ),
                                         x.span,
                                     );
                                 }
@@ -1446,10 +1851,14 @@ impl Engine {
                     (UnOp::Neg, Val::Num(n)) => Val::Num(n.neg()),
                     (UnOp::Plus, Val::Num(n)) => Val::Num(n),
                     (UnOp::Not, Val::Bool(b)) => Val::Bool(!b),
-                    (_, v) if !v.is_concrete_scalar() => {
-                        incomplete(format!("operand {} of '{:?}' not concrete", scalar_text(&v), op), span)
-                    }
-                    (_, v) => eval_err(format!("invalid operation {:?} {}", op, scalar_text(&v)), span),
+                    (_, v) if !v.is_concrete_scalar() => incomplete(
+                        format!("operand {} of '{:?}' not concrete", scalar_text(&v), op),
+                        span,
+                    ),
+                    (_, v) => eval_err(
+                        format!("invalid operation {:?} {}", op, scalar_text(&v)),
+                        span,
+                    ),
                 }
             }
             ExprKind::Binary(op, a, b) => self.eval_binary(*op, a, b, env, span),
@@ -1467,14 +1876,16 @@ impl Engine {
                 return incomplete(format!("unresolved disjunction (selecting {name})"), span);
             }
         }
-        let found = self.v(v).arcs.iter().copied().find(|&a| self.v(a).label == label);
+        let found = self
+            .v(v)
+            .arcs
+            .iter()
+            .copied()
+            .find(|&a| self.v(a).label == label);
         match found {
             Some(a) => {
                 if self.v(a).arc == ArcType::Optional {
-                    let val = self.value(a);
-                    if !val.is_concrete_scalar() {
-                        return incomplete(format!("cannot reference optional field: {name}"), span);
-                    }
+                    return incomplete(format!("cannot reference optional field: {name}"), span);
                 }
                 Val::Vertex(a)
             }
@@ -1483,9 +1894,15 @@ impl Engine {
                     return Val::Bottom(e.clone());
                 }
                 let xv = self.v(v);
+                if xv.is_list {
+                    return eval_err(format!("undefined field: {name}"), span);
+                }
                 if !xv.is_struct && !xv.is_list && xv.base.is_concrete_scalar() {
                     return eval_err(
-                        format!("invalid selector {name} for value of type {}", kind_name(xv.base.kind())),
+                        format!(
+                            "invalid selector {name} for value of type {}",
+                            kind_name(xv.base.kind())
+                        ),
                         span,
                     );
                 }
@@ -1528,16 +1945,27 @@ impl Engine {
                 let idx: Option<u32> = num_traits::ToPrimitive::to_u32(n);
                 match idx {
                     Some(k) => {
-                        let found = self.v(w).arcs.iter().copied().find(|&a| self.v(a).label == Label::Index(k));
+                        let found = self
+                            .v(w)
+                            .arcs
+                            .iter()
+                            .copied()
+                            .find(|&a| self.v(a).label == Label::Index(k));
                         match found {
                             Some(a) => Val::Vertex(a),
                             None => eval_err(
-                                format!("index out of range [{k}] with length {}", self.v(w).arcs.len()),
+                                format!(
+                                    "index out of range [{k}] with length {}",
+                                    self.v(w).arcs.len()
+                                ),
                                 span,
                             ),
                         }
                     }
-                    None => eval_err(format!("invalid index {n} (index must be non-negative)"), span),
+                    None => eval_err(
+                        format!("invalid index {n} (index must be non-negative)"),
+                        span,
+                    ),
                 }
             }
             (Val::Vertex(w), Val::Str(s)) => {
@@ -1562,7 +1990,14 @@ impl Engine {
         }
     }
 
-    fn eval_slice(&mut self, x: &RExpr, lo: Option<&RExpr>, hi: Option<&RExpr>, env: &Env, span: Span) -> Val {
+    fn eval_slice(
+        &mut self,
+        x: &RExpr,
+        lo: Option<&RExpr>,
+        hi: Option<&RExpr>,
+        env: &Env,
+        span: Span,
+    ) -> Val {
         let xv = self.eval(x, env);
         let bound = |e: Option<&RExpr>, s: &mut Self| -> Result<Option<usize>, Val> {
             match e {
@@ -1598,9 +2033,11 @@ impl Engine {
                 self.vm(t).is_list = true;
                 for (k, a) in arcs[l..h].iter().enumerate() {
                     let na = self.arc(t, Label::Index(k as u32), ArcType::Regular);
+                    let chain = self.cur_chain.clone();
                     self.vm(na).conjs.push(Conj {
                         x: CExpr::Val(Val::Vertex(*a), span),
                         ci: CI::default(),
+                        chain,
                     });
                 }
                 self.vm(t).st = St::Arcs;
@@ -1644,10 +2081,12 @@ impl Engine {
         }
         let bv = self.eval(b, env);
         let bv = self.default_of(bv);
-        self.binary_vals(op, av, bv, span)
+        let _ = span;
+        self.binary_vals(op, av, bv, a.span, b.span)
     }
 
-    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, span: Span) -> Val {
+    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, sa: Span, sb: Span) -> Val {
+        let span = sa;
         if let Val::Bottom(_) = av {
             return av;
         }
@@ -1658,7 +2097,7 @@ impl Engine {
         if let Val::Disj(d) = &av {
             let out: Vec<(Val, bool)> = d
                 .iter()
-                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), span), *m))
+                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), sa, sb), *m))
                 .filter(|(v, _)| !v.is_bottom())
                 .collect();
             return Val::Disj(Rc::new(out));
@@ -1666,26 +2105,33 @@ impl Engine {
         if let Val::Disj(d) = &bv {
             let out: Vec<(Val, bool)> = d
                 .iter()
-                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), span), *m))
+                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), sa, sb), *m))
                 .filter(|(v, _)| !v.is_bottom())
                 .collect();
             return Val::Disj(Rc::new(out));
         }
-        if matches!(op, BinOp::Eq | BinOp::Ne) {
-            if let (Val::Vertex(x), Val::Vertex(y)) = (&av, &bv) {
-                let (x, y) = (*x, *y);
-                let eq = crate::export::to_cue_text(self, x, false) == crate::export::to_cue_text(self, y, false);
-                return Val::Bool(if op == BinOp::Eq { eq } else { !eq });
-            }
+        if matches!(op, BinOp::Eq | BinOp::Ne)
+            && let (Val::Vertex(x), Val::Vertex(y)) = (&av, &bv)
+        {
+            let (x, y) = (*x, *y);
+            let eq = crate::export::to_cue_text(self, x, false)
+                == crate::export::to_cue_text(self, y, false);
+            return Val::Bool(if op == BinOp::Eq { eq } else { !eq });
         }
         let concrete = |v: &Val| v.is_concrete_scalar();
         if !concrete(&av) || !concrete(&bv) {
             if matches!(av, Val::Vertex(_)) || matches!(bv, Val::Vertex(_)) {
-                if matches!(op, BinOp::Eq | BinOp::Ne) && (matches!(av, Val::Null) || matches!(bv, Val::Null)) {
+                if matches!(op, BinOp::Eq | BinOp::Ne)
+                    && (matches!(av, Val::Null) || matches!(bv, Val::Null))
+                {
                     return Val::Bool(op == BinOp::Ne);
                 }
-                if concrete(&av) || concrete(&bv) || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_))) {
-                    return eval_err(
+                if concrete(&av)
+                    || concrete(&bv)
+                    || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_)))
+                {
+                    return Err::bottom(
+                        ErrorKind::Eval,
                         format!(
                             "invalid operands {} and {} to '{}' (type {} and {})",
                             self.short(&av),
@@ -1694,18 +2140,23 @@ impl Engine {
                             self.kind_of(&av),
                             self.kind_of(&bv)
                         ),
-                        span,
+                        vec![sa, sb],
                     );
                 }
             }
             let nc = if !concrete(&av) { &av } else { &bv };
             return incomplete(
-                format!("non-concrete value {} in operand to {}", self.short(nc), op.as_str()),
+                format!(
+                    "non-concrete value {} in operand to {}",
+                    self.short(nc),
+                    op.as_str()
+                ),
                 span,
             );
         }
         let mismatch = |s: &Self| {
-            eval_err(
+            Err::bottom(
+                ErrorKind::Eval,
                 format!(
                     "invalid operands {} and {} to '{}' (type {} and {})",
                     scalar_text(&av),
@@ -1714,7 +2165,7 @@ impl Engine {
                     s.kind_of(&av),
                     s.kind_of(&bv)
                 ),
-                span,
+                vec![sa, sb],
             )
         };
         use BinOp::*;
@@ -1735,13 +2186,17 @@ impl Engine {
                     v.extend_from_slice(y);
                     Val::Bytes(v.into())
                 }
-                (Val::Str(s), Val::Num(Number::Int(n))) | (Val::Num(Number::Int(n)), Val::Str(s)) if op == Mul => {
+                (Val::Str(s), Val::Num(Number::Int(n)))
+                | (Val::Num(Number::Int(n)), Val::Str(s))
+                    if op == Mul =>
+                {
                     match num_traits::ToPrimitive::to_usize(n) {
                         Some(k) => Val::Str(s.repeat(k).into()),
                         None => eval_err("negative repeat count", span),
                     }
                 }
-                (Val::Bytes(s), Val::Num(Number::Int(n))) | (Val::Num(Number::Int(n)), Val::Bytes(s))
+                (Val::Bytes(s), Val::Num(Number::Int(n)))
+                | (Val::Num(Number::Int(n)), Val::Bytes(s))
                     if op == Mul =>
                 {
                     match num_traits::ToPrimitive::to_usize(n) {
@@ -1788,7 +2243,9 @@ impl Engine {
                 _ => mismatch(self),
             },
             And | Or => match (&av, &bv) {
-                (Val::Bool(x), Val::Bool(y)) => Val::Bool(if op == And { *x && *y } else { *x || *y }),
+                (Val::Bool(x), Val::Bool(y)) => {
+                    Val::Bool(if op == And { *x && *y } else { *x || *y })
+                }
                 _ => mismatch(self),
             },
         }
@@ -1819,7 +2276,12 @@ impl Engine {
         let func = match fv {
             Val::Func(func) => func,
             Val::Bottom(_) => return fv,
-            other => return eval_err(format!("cannot call non-function {}", scalar_text(&other)), span),
+            other => {
+                return eval_err(
+                    format!("cannot call non-function {}", scalar_text(&other)),
+                    span,
+                );
+            }
         };
         match func {
             Func::Builtin(b) => crate::builtins::call(self, b, args, env, span),
@@ -1830,16 +2292,22 @@ impl Engine {
     /// Integer division helpers for builtins.
     pub fn int_op(&mut self, a: Val, b: Val, euclid: bool, quotient: bool, span: Span) -> Val {
         match (a, b) {
-            (Val::Num(Number::Int(x)), Val::Num(Number::Int(y))) => match int_divmod(&x, &y, euclid) {
-                Some((q, r)) => Val::Num(Number::Int(if quotient { q } else { r })),
-                None => eval_err("division by zero", span),
-            },
+            (Val::Num(Number::Int(x)), Val::Num(Number::Int(y))) => {
+                match int_divmod(&x, &y, euclid) {
+                    Some((q, r)) => Val::Num(Number::Int(if quotient { q } else { r })),
+                    None => eval_err("division by zero", span),
+                }
+            }
             (b @ Val::Bottom(_), _) | (_, b @ Val::Bottom(_)) => b,
             (x, y) if !x.is_concrete_scalar() || !y.is_concrete_scalar() => {
                 incomplete("non-concrete argument", span)
             }
             (x, y) => eval_err(
-                format!("cannot use {} and {} as int", scalar_text(&x), scalar_text(&y)),
+                format!(
+                    "cannot use {} and {} as int",
+                    scalar_text(&x),
+                    scalar_text(&y)
+                ),
                 span,
             ),
         }
@@ -1868,7 +2336,7 @@ impl Engine {
     }
 
     /// Builds a vertex from JSON data.
-    pub fn from_json(&mut self, parent: Option<VId>, label: Label, j: &serde_json::Value) -> VId {
+    pub fn build_json(&mut self, parent: Option<VId>, label: Label, j: &serde_json::Value) -> VId {
         let v = self.alloc(parent, label, ArcType::Regular);
         let mut stack = vec![(v, j)];
         while let Some((v, j)) = stack.pop() {
@@ -1907,6 +2375,24 @@ impl Engine {
             self.vm(v).st = St::Arcs;
         }
         v
+    }
+
+    /// A finished list vertex holding values.
+    pub fn list_of(&mut self, vals: Vec<Val>, span: Span) -> VId {
+        let t = self.temp(None, vec![]);
+        self.vm(t).is_list = true;
+        let n = vals.len() as u32;
+        for (i, v) in vals.into_iter().enumerate() {
+            let a = self.arc(t, Label::Index(i as u32), ArcType::Regular);
+            self.vm(a).conjs.push(Conj {
+                x: CExpr::Val(v, span),
+                ci: CI::default(),
+                chain: None,
+            });
+        }
+        self.vm(t).list_lens.push((n, false));
+        self.vm(t).st = St::Arcs;
+        t
     }
 
     /// Sets the conjuncts of a fresh vertex.

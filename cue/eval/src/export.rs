@@ -51,7 +51,10 @@ pub fn pick_default(eng: &mut Engine, v: VId) -> Result<VId, Rc<Err>> {
         let alts: Vec<String> = d.iter().map(|x| to_cue_text(eng, x.0, false)).collect();
         return Err(mk_err(
             ErrorKind::Incomplete,
-            format!("incomplete value {} (unresolved disjunction)", alts.join(" | ")),
+            format!(
+                "incomplete value {} (unresolved disjunction)",
+                alts.join(" | ")
+            ),
             eng,
             v,
         ));
@@ -108,7 +111,10 @@ pub fn node(eng: &mut Engine, v: VId, defs: bool) -> Result<Node, Rc<Err>> {
         Val::Bottom(e) => Err(with_path(&e, eng, v)),
         Val::Disj(_) => Err(mk_err(
             ErrorKind::Incomplete,
-            format!("incomplete value {} (unresolved disjunction)", scalar_text(&val)),
+            format!(
+                "incomplete value {} (unresolved disjunction)",
+                scalar_text(&val)
+            ),
             eng,
             v,
         )),
@@ -164,6 +170,19 @@ fn scalar_json(v: &Val, out: &mut String) {
     }
 }
 
+/// JSON text of a concrete scalar.
+pub fn scalar_json_pub(v: &Val, out: &mut String) {
+    scalar_json(v, out)
+}
+
+/// Quotes like Go's `strconv.Quote` (approximately: escapes, keeps
+/// printable Unicode).
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::new();
+    json_quote(s, &mut out);
+    out
+}
+
 /// JSON text of a concrete value; `indent` of 0 gives compact text.
 pub fn to_json_text(eng: &mut Engine, v: VId, indent: usize) -> Result<String, Rc<Err>> {
     let mut out = String::new();
@@ -171,9 +190,20 @@ pub fn to_json_text(eng: &mut Engine, v: VId, indent: usize) -> Result<String, R
     Ok(out)
 }
 
-fn json_rec(eng: &mut Engine, v: VId, indent: usize, depth: usize, out: &mut String) -> Result<(), Rc<Err>> {
-    if depth as u32 > MAX_DEPTH {
-        return Err(mk_err(ErrorKind::Eval, "value too deeply nested to export".into(), eng, v));
+fn json_rec(
+    eng: &mut Engine,
+    v: VId,
+    indent: usize,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), Rc<Err>> {
+    if depth as u32 > MAX_DEPTH || eng.too_deep() {
+        return Err(mk_err(
+            ErrorKind::Eval,
+            "value too deeply nested to export".into(),
+            eng,
+            v,
+        ));
     }
     let nl = |out: &mut String, d: usize| {
         if indent > 0 {
@@ -227,8 +257,13 @@ fn json_rec(eng: &mut Engine, v: VId, indent: usize, depth: usize, out: &mut Str
 /// A concrete value as `serde_json::Value` (floats become f64).
 pub fn to_json_value(eng: &mut Engine, v: VId, depth: usize) -> Result<serde_json::Value, Rc<Err>> {
     use serde_json::Value as J;
-    if depth as u32 > MAX_DEPTH {
-        return Err(mk_err(ErrorKind::Eval, "value too deeply nested to export".into(), eng, v));
+    if depth as u32 > MAX_DEPTH || eng.too_deep() {
+        return Err(mk_err(
+            ErrorKind::Eval,
+            "value too deeply nested to export".into(),
+            eng,
+            v,
+        ));
     }
     Ok(match node(eng, v, false)? {
         Node::Scalar(s) => match s {
@@ -243,7 +278,9 @@ pub fn to_json_value(eng: &mut Engine, v: VId, depth: usize) -> Result<serde_jso
                     J::from(num_traits::ToPrimitive::to_f64(&i).unwrap_or(0.0))
                 }
             }
-            Val::Num(n) => serde_json::Number::from_f64(n.to_f64()).map(J::Number).unwrap_or(J::Null),
+            Val::Num(n) => serde_json::Number::from_f64(n.to_f64())
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Val::Str(s) => J::String(s.to_string()),
             Val::Bytes(b) => {
                 use base64::Engine as _;
@@ -276,8 +313,105 @@ pub fn to_cue_text(eng: &mut Engine, v: VId, defs: bool) -> String {
     out
 }
 
+/// Canonical CUE text for comparisons: fields sorted by label, errors
+/// printed as plain `_|_`, definitions and hidden fields included.
+pub fn to_cue_canonical(eng: &mut Engine, v: VId) -> String {
+    let mut out = String::new();
+    canon_rec(eng, v, 0, &mut out);
+    out
+}
+
+fn canon_rec(eng: &mut Engine, v: VId, depth: u32, out: &mut String) {
+    if depth > MAX_DEPTH || eng.too_deep() {
+        out.push_str("_|_");
+        return;
+    }
+    let v = eng.finalize(v);
+    let vx = eng.vertex(v).clone();
+    if vx.err.is_some() {
+        out.push_str("_|_");
+        return;
+    }
+    if let Some(d) = &vx.disj {
+        let mut alts: Vec<String> = Vec::new();
+        for (y, m) in d.iter() {
+            let mut s = String::new();
+            if *m && vx.disj_has_default {
+                s.push('*');
+            }
+            canon_rec(eng, *y, depth + 1, &mut s);
+            alts.push(s);
+        }
+        out.push_str(&alts.join(" | "));
+        return;
+    }
+    if vx.is_list {
+        out.push('[');
+        for (i, a) in vx.arcs.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            canon_rec(eng, *a, depth + 1, out);
+        }
+        out.push(']');
+        return;
+    }
+    if vx.is_struct {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for a in vx.arcs.iter().copied() {
+            let av = eng.vertex(a).clone();
+            if matches!(av.label, Label::Index(_)) {
+                continue;
+            }
+            let mut name = eng.label_text(av.label);
+            if name == "<temp>" {
+                continue;
+            }
+            name.push_str(match av.arc {
+                ArcType::Optional => "?",
+                ArcType::Required => "!",
+                ArcType::Regular => "",
+            });
+            let mut val = String::new();
+            canon_rec(eng, a, depth + 1, &mut val);
+            fields.push((name, val));
+        }
+        fields.sort();
+        out.push('{');
+        for (i, (n, val)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(n);
+            out.push_str(": ");
+            out.push_str(val);
+        }
+        out.push('}');
+        return;
+    }
+    let val = eng.value(v);
+    match val {
+        Val::Bottom(_) => out.push_str("_|_"),
+        Val::Disj(d) => {
+            let alts: Vec<String> = d
+                .iter()
+                .map(|(x, m)| {
+                    let t = if x.is_bottom() {
+                        "_|_".to_string()
+                    } else {
+                        scalar_text(x)
+                    };
+                    format!("{}{}", if *m { "*" } else { "" }, t)
+                })
+                .collect();
+            out.push_str(&alts.join(" | "));
+        }
+        other => out.push_str(&scalar_text(&other)),
+    }
+}
+
 fn cue_rec(eng: &mut Engine, v: VId, defs: bool, depth: u32, out: &mut String) {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || eng.too_deep() {
         out.push_str("_|_ // too deep");
         return;
     }

@@ -273,7 +273,7 @@ pub enum ExprKind {
         idx: u32,
     },
     /// `x.label`
-    Select(RExpr, Label, Rc<str>),
+    Select(RExpr, Label, Rc<str>, Span),
     /// `x[i]`
     Index(RExpr, RExpr),
     /// `x[a:b]`
@@ -290,6 +290,8 @@ pub enum ExprKind {
     Interp(Vec<InterpPart>, bool),
     /// A compile error (an unresolved reference ...).
     Error(Rc<str>),
+    /// `x?` (`@experiment(try)`): a reference that may be missing.
+    OptRef(RExpr),
 }
 
 /// A part of an interpolation.
@@ -343,8 +345,8 @@ pub enum Decl {
         /// The constraint.
         value: RExpr,
     },
-    /// `...`
-    Ellipsis(Option<RExpr>),
+    /// `...` (an optional `...T` type is not applied to struct fields).
+    Ellipsis,
     /// A comprehension.
     Comprehension(Rc<Comprehension>),
 }
@@ -356,8 +358,8 @@ pub struct Comprehension {
     pub clauses: Vec<Clause>,
     /// The body (a struct literal expression).
     pub body: RExpr,
-    /// Span.
-    pub span: Span,
+    /// `else { ... }`: yielded when the clauses yield nothing.
+    pub else_body: Option<RExpr>,
 }
 
 /// A comprehension clause.
@@ -369,6 +371,8 @@ pub enum Clause {
     If(RExpr),
     /// `let x = e` (frame: [x]).
     Let(RExpr),
+    /// `try` (None) or `try x = e` (frame: [x]).
+    Try(Option<RExpr>),
 }
 
 /// A list literal.

@@ -23,6 +23,7 @@ mod intern;
 mod ir;
 mod num;
 mod std_bridge;
+mod stdlib;
 mod value;
 
 use cue_syntax::{FileId, SourceMap, Span};
@@ -31,7 +32,7 @@ use ir::{ArcType, Label};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
-use value::{Val, VId};
+use value::{VId, Val};
 
 pub use num::{Decimal, Number};
 pub use value::ErrorKind;
@@ -156,8 +157,17 @@ impl Runtime {
         }
     }
 
+    /// Sets how many bytes of stack evaluation may use before it fails
+    /// with an error (default 600 KiB, safe on wasm's 1 MiB stack).
+    pub fn set_stack_budget(&self, bytes: usize) {
+        self.inner.borrow_mut().eng.stack_budget = bytes;
+    }
+
     fn value(&self, v: VId) -> Value {
-        Value { rt: self.clone(), v }
+        Value {
+            rt: self.clone(),
+            v,
+        }
     }
 
     fn syntax_errors(&self, errs: Vec<cue_syntax::SyntaxError>) -> Errors {
@@ -204,6 +214,7 @@ impl Runtime {
             .map(|e| Conj {
                 x: CExpr::Expr(e, None),
                 ci: CI::default(),
+                chain: None,
             })
             .collect();
         inner.eng.vm_conjs(root, conjs);
@@ -244,6 +255,7 @@ impl Runtime {
             vec![Conj {
                 x: CExpr::Expr(x, env),
                 ci: CI::default(),
+                chain: None,
             }],
         );
         drop(inner);
@@ -253,7 +265,7 @@ impl Runtime {
     /// Builds a value from JSON data.
     pub fn from_json(&self, j: &serde_json::Value) -> Value {
         let mut inner = self.inner.borrow_mut();
-        let v = inner.eng.from_json(None, Label::Index(0), j);
+        let v = inner.eng.build_json(None, Label::Index(0), j);
         drop(inner);
         self.value(v)
     }
@@ -360,6 +372,7 @@ fn selector(s: String, quoted: bool) -> Selector {
 impl Value {
     fn with<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> R {
         let mut inner = self.rt.inner.borrow_mut();
+        inner.eng.enter();
         f(&mut inner.eng)
     }
 
@@ -404,7 +417,7 @@ impl Value {
                     Val::Vertex(a) => Ok(a),
                     Val::Bottom(e) => {
                         let mut e2 = (*e).clone();
-                        e2.path = Some(format!("{}", eng.path(base)));
+                        e2.path = Some(eng.path(base).to_string());
                         Err(Rc::new(e2))
                     }
                     _ => Err(Rc::new(value::Err {
@@ -432,10 +445,12 @@ impl Value {
                     Conj {
                         x: CExpr::Val(Val::Vertex(self.v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                     Conj {
                         x: CExpr::Val(Val::Vertex(other.v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                 ],
             )
@@ -462,6 +477,7 @@ impl Value {
                     Conj {
                         x: CExpr::Val(Val::Vertex(inner_v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                 );
                 eng.set_struct(w);
@@ -473,10 +489,12 @@ impl Value {
                     Conj {
                         x: CExpr::Val(Val::Vertex(self.v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                     Conj {
                         x: CExpr::Val(Val::Vertex(inner_v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                 ],
             )
@@ -615,6 +633,12 @@ impl Value {
     /// Any value as CUE text, including definitions and hidden fields.
     pub fn to_cue_all(&self) -> String {
         self.with(|eng| export::to_cue_text(eng, self.v, true))
+    }
+
+    /// Canonical CUE text for comparing values: fields sorted by label,
+    /// definitions, hidden and optional fields included, errors as `_|_`.
+    pub fn to_cue_canonical(&self) -> String {
+        self.with(|eng| export::to_cue_canonical(eng, self.v))
     }
 
     /// Whether the (default) value is a struct.

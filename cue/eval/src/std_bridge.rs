@@ -4,8 +4,8 @@
 //! (`json.Validate`, `yaml.Validate`, `list.Sort`, ...).
 //!
 //! Seams (each a single call, so the evaluator stays the owner of when):
-//! - calling `pkg.Name(args)`: `eval_call` hands `Func::Pkg(p, n)` to
-//!   [`call`];
+//! - calling `pkg.Name(args)`: `builtins::call_pkg` asks [`call`] first
+//!   and falls back to the evaluator's interim `stdlib` table on `None`;
 //! - selecting a package constant (`math.Pi`, `uuid.ns.DNS`): evaluating
 //!   `ExprKind::PkgFunc(p, n)` asks [`constant`] first;
 //! - validators (`strings.MaxRunes(63)` as a constraint): [`call`] with one
@@ -27,11 +27,11 @@ use std::rc::Rc;
 const MAX_NESTING: usize = 1000;
 
 fn eval_err(msg: impl Into<String>, span: Span) -> Val {
-    Err::new(ErrorKind::Eval, msg, vec![span])
+    Err::bottom(ErrorKind::Eval, msg, vec![span])
 }
 
 fn incomplete(msg: impl Into<String>, span: Span) -> Val {
-    Err::new(ErrorKind::Incomplete, msg, vec![span])
+    Err::bottom(ErrorKind::Incomplete, msg, vec![span])
 }
 
 /// A package constant as a value, if `pkg.name` is one.
@@ -183,7 +183,7 @@ fn std_err(b: &Builtin, e: cue_std::StdError, span: Span) -> Val {
         cue_std::ErrorKind::Eval => ErrorKind::Eval,
         cue_std::ErrorKind::Incomplete => ErrorKind::Incomplete,
     };
-    Err::new(
+    Err::bottom(
         kind,
         format!("error in call to {}: {}", b.qualified(), e.msg),
         vec![span],
@@ -248,7 +248,7 @@ fn arg(
                     Ok(d) => out.push(d),
                     Err(Conv::Bottom(e)) => return Err(e),
                     Err(Conv::NotConcrete(_, text, _)) if ak & ek != 0 => {
-                        return Err(Err::new(
+                        return Err(Err::bottom(
                             ErrorKind::Incomplete,
                             format!(
                                 "error in call to {}: non-concrete value {text} for element {j} of {ename} list argument {i}",
@@ -258,7 +258,7 @@ fn arg(
                         ));
                     }
                     Err(Conv::NotConcrete(_, text, _)) => {
-                        return Err(Err::new(
+                        return Err(Err::bottom(
                             ErrorKind::Eval,
                             format!(
                                 "error in call to {}: invalid list element {j} in argument {i} to call: cannot use value {text} ({}) as {ename}",
@@ -279,7 +279,7 @@ fn arg(
             // An error inside the argument, reported as part of the call.
             let mut spans = vec![call];
             spans.extend(e.spans.iter().copied());
-            Err(Err::new(
+            Err(Err::bottom(
                 e.kind,
                 format!("error in call to {}: {}", b.qualified(), e.msg),
                 spans,
@@ -299,7 +299,7 @@ fn arg(
             };
             let mut spans = vec![call];
             spans.extend(inner);
-            Err(Err::new(
+            Err(Err::bottom(
                 ErrorKind::Incomplete,
                 format!("error in call to {}: {msg}", b.qualified()),
                 spans,
@@ -308,17 +308,28 @@ fn arg(
     }
 }
 
-/// Calls a standard library function `pkg.name(args)`.
-pub fn call(eng: &mut Engine, pkg: &str, name: &str, args: &[RExpr], env: &Env, span: Span) -> Val {
-    let Some(b) = cue_std::lookup(pkg, name) else {
-        if cue_std::constant(pkg, name).is_some() {
-            return eval_err(format!("cannot call non-function {pkg}.{name}"), span);
-        }
-        return eval_err(
-            format!("undefined: {pkg}.{name} (no such function in the standard library)"),
-            span,
-        );
-    };
+/// Calls a standard library function `pkg.name(args)`; `None` when
+/// `cue-std` does not know it (the evaluator's own table may).
+pub fn call(
+    eng: &mut Engine,
+    pkg: &str,
+    name: &str,
+    args: &[RExpr],
+    env: &Env,
+    span: Span,
+) -> Option<Val> {
+    let b = cue_std::lookup(pkg, name)?;
+    Some(call_builtin(eng, b, args, env, span))
+}
+
+fn call_builtin(
+    eng: &mut Engine,
+    b: &'static Builtin,
+    args: &[RExpr],
+    env: &Env,
+    span: Span,
+) -> Val {
+    let (pkg, name) = (b.pkg, b.name);
     // The validator form: the value under test is supplied later.
     if b.validator && args.len() + 1 == b.params.len() {
         return Val::Top;
@@ -539,7 +550,7 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
             span,
         );
         let u = Expr::new(ExprKind::Unify(vec![args[1].clone(), pair]), span);
-        let sel = Expr::new(ExprKind::Select(u, less_l, "less".into()), span);
+        let sel = Expr::new(ExprKind::Select(u, less_l, "less".into(), span), span);
         let r = eng.eval(&sel, env);
         match eng.default_of(r) {
             Val::Bool(b) => Ok(b),

@@ -56,7 +56,7 @@ pub struct Err {
 
 impl Err {
     /// A new error value.
-    pub fn new(kind: ErrorKind, msg: impl Into<String>, spans: Vec<Span>) -> Val {
+    pub fn bottom(kind: ErrorKind, msg: impl Into<String>, spans: Vec<Span>) -> Val {
         Val::Bottom(Rc::new(Err {
             kind,
             msg: msg.into(),
@@ -149,14 +149,6 @@ impl Val {
         matches!(self, Val::Bottom(_))
     }
 
-    /// The error, if this is bottom.
-    pub fn err(&self) -> Option<&Rc<Err>> {
-        match self {
-            Val::Bottom(e) => Some(e),
-            _ => None,
-        }
-    }
-
     /// A basic type constraint.
     pub fn basic(k: Kind) -> Val {
         if k == K_TOP {
@@ -208,7 +200,9 @@ pub fn scalar_text(v: &Val) -> String {
         Val::Constr(c) => {
             let mut parts = Vec::new();
             let bounded_num = !c.bounds.is_empty()
-                && c.bounds.iter().all(|(op, _)| !matches!(op, BoundOp::Match | BoundOp::NotMatch | BoundOp::Ne))
+                && c.bounds
+                    .iter()
+                    .all(|(op, _)| !matches!(op, BoundOp::Match | BoundOp::NotMatch | BoundOp::Ne))
                 && c.kind == K_NUMBER;
             if (c.kind != K_TOP && !bounded_num) || c.bounds.is_empty() {
                 parts.push(kind_name(c.kind));
@@ -294,9 +288,13 @@ pub fn make_bound(op: BoundOp, b: Val, span: Span) -> Val {
     match &b {
         Val::Bottom(_) => return b,
         v if !v.is_concrete_scalar() => {
-            return Err::new(
+            return Err::bottom(
                 ErrorKind::Incomplete,
-                format!("non-concrete value {} for bound {}", scalar_text(v), op.as_str()),
+                format!(
+                    "non-concrete value {} for bound {}",
+                    scalar_text(v),
+                    op.as_str()
+                ),
                 vec![span],
             );
         }
@@ -320,9 +318,13 @@ fn conflict(a: &Val, b: &Val, spans: &[Span]) -> Val {
             kind_name(kb)
         )
     } else {
-        format!("conflicting values {} and {}", scalar_text(a), scalar_text(b))
+        format!(
+            "conflicting values {} and {}",
+            scalar_text(a),
+            scalar_text(b)
+        )
     };
-    Err::new(ErrorKind::Eval, msg, spans.to_vec())
+    Err::bottom(ErrorKind::Eval, msg, spans.to_vec())
 }
 
 /// Whether an int value satisfies the kind set.
@@ -346,7 +348,9 @@ fn simplify(kind: Kind, bounds: Vec<(BoundOp, Val)>) -> Result<Constr, ()> {
             BoundOp::Gt | BoundOp::Ge => match &lo {
                 Some((lop, lb)) => match cmp(&b, lb) {
                     Some(Ordering::Greater) => lo = Some((op, b)),
-                    Some(Ordering::Equal) if op == BoundOp::Gt && *lop == BoundOp::Ge => lo = Some((op, b)),
+                    Some(Ordering::Equal) if op == BoundOp::Gt && *lop == BoundOp::Ge => {
+                        lo = Some((op, b))
+                    }
                     Some(_) => {}
                     None => rest.push((op, b)),
                 },
@@ -355,7 +359,9 @@ fn simplify(kind: Kind, bounds: Vec<(BoundOp, Val)>) -> Result<Constr, ()> {
             BoundOp::Lt | BoundOp::Le => match &hi {
                 Some((hop, hb)) => match cmp(&b, hb) {
                     Some(Ordering::Less) => hi = Some((op, b)),
-                    Some(Ordering::Equal) if op == BoundOp::Lt && *hop == BoundOp::Le => hi = Some((op, b)),
+                    Some(Ordering::Equal) if op == BoundOp::Lt && *hop == BoundOp::Le => {
+                        hi = Some((op, b))
+                    }
                     Some(_) => {}
                     None => rest.push((op, b)),
                 },
@@ -368,16 +374,16 @@ fn simplify(kind: Kind, bounds: Vec<(BoundOp, Val)>) -> Result<Constr, ()> {
             }
         }
     }
-    if let (Some((lop, lb)), Some((hop, hb))) = (&lo, &hi) {
-        if let Some(o) = cmp(lb, hb) {
-            let empty = match o {
-                Ordering::Greater => true,
-                Ordering::Equal => *lop == BoundOp::Gt || *hop == BoundOp::Lt,
-                Ordering::Less => false,
-            };
-            if empty {
-                return Err(());
-            }
+    if let (Some((lop, lb)), Some((hop, hb))) = (&lo, &hi)
+        && let Some(o) = cmp(lb, hb)
+    {
+        let empty = match o {
+            Ordering::Greater => true,
+            Ordering::Equal => *lop == BoundOp::Gt || *hop == BoundOp::Lt,
+            Ordering::Less => false,
+        };
+        if empty {
+            return Err(());
         }
     }
     let mut out = Vec::new();
@@ -425,19 +431,24 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
             match simplify(k, bs) {
                 Ok(c) => {
                     // `>=1 & <=1` is 1.
-                    if let [(BoundOp::Ge, v1), (BoundOp::Le, v2)] = c.bounds.as_slice() {
-                        if scalar_eq(v1, v2) || matches!((v1, v2), (Val::Num(p), Val::Num(q)) if p.cmp_num(q) == Ordering::Equal) {
-                            let v = v1.clone();
-                            if kind_allows(k, &v) {
-                                return v;
-                            }
+                    if let [(BoundOp::Ge, v1), (BoundOp::Le, v2)] = c.bounds.as_slice()
+                        && (scalar_eq(v1, v2)
+                            || matches!((v1, v2), (Val::Num(p), Val::Num(q)) if p.cmp_num(q) == Ordering::Equal))
+                    {
+                        let v = v1.clone();
+                        if kind_allows(k, &v) {
+                            return v;
                         }
                     }
                     Val::Constr(Rc::new(c))
                 }
-                Err(()) => Err::new(
+                Err(()) => Err::bottom(
                     ErrorKind::Eval,
-                    format!("incompatible bounds {} and {}", scalar_text(a), scalar_text(b)),
+                    format!(
+                        "incompatible bounds {} and {}",
+                        scalar_text(a),
+                        scalar_text(b)
+                    ),
                     spans.to_vec(),
                 ),
             }
@@ -451,7 +462,7 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
                 match check_bound(*op, bv, &v) {
                     Ok(true) => {}
                     Ok(false) => {
-                        return Err::new(
+                        return Err::bottom(
                             ErrorKind::Eval,
                             format!(
                                 "invalid value {} (out of bound {}{})",
@@ -462,7 +473,7 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
                             spans.to_vec(),
                         );
                     }
-                    Err(e) => return Err::new(ErrorKind::Eval, e, spans.to_vec()),
+                    Err(e) => return Err::bottom(ErrorKind::Eval, e, spans.to_vec()),
                 }
             }
             v

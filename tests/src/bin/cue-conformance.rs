@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use ferry_tests::conformance::extract::{Assertion, Expect, extract};
 use ferry_tests::conformance::score::{Baseline, Report};
 use ferry_tests::conformance::{ChildReport, RunConfig, evaluate, find_archives, load, run_all};
 
@@ -46,6 +47,10 @@ struct Args {
     /// List every failing (or with `-vv` also unsupported) assertion.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Only list the extracted assertions (location, path, category,
+    /// expectation); evaluate nothing.
+    #[arg(long)]
+    list: bool,
     /// Child mode: evaluate this one archive and print its outcomes.
     #[arg(long, hide = true, value_name = "FILE")]
     one: Option<PathBuf>,
@@ -80,6 +85,26 @@ fn run(args: Args) -> Result<ExitCode> {
     if let Some(f) = &args.filter {
         paths.retain(|p| p.to_string_lossy().contains(f.as_str()));
     }
+    if args.list {
+        for p in &paths {
+            let archive = load(p, &args.dir)?;
+            let x = extract(&archive);
+            for problem in &x.problems {
+                eprintln!("{}: {problem}", archive.name);
+            }
+            for a in &x.assertions {
+                println!(
+                    "{}/{} {} {:?} {}",
+                    archive.name,
+                    a.location,
+                    a.path_string(),
+                    a.category,
+                    describe(a)
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let cfg = RunConfig {
         root: args.dir.clone(),
         exe: std::env::current_exe().context("locating this executable")?,
@@ -95,6 +120,9 @@ fn run(args: Args) -> Result<ExitCode> {
             eprintln!("{}: {p}", r.archive.name);
         }
         report.add(r.archive.folder(), &r.assertions, &r.outcomes);
+        if args.verbose > 0 && r.elapsed >= Duration::from_secs(1) {
+            eprintln!("SLOW {} took {:.1?}", r.archive.name, r.elapsed);
+        }
         if args.verbose > 0 {
             for (a, o) in r.assertions.iter().zip(&r.outcomes) {
                 let (tag, why) = match o {
@@ -142,4 +170,29 @@ fn run(args: Args) -> Result<ExitCode> {
         eprintln!("baseline {} met", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One-line summary of what an assertion expects.
+fn describe(a: &Assertion) -> String {
+    match &a.expect {
+        Expect::Eq { text, .. } => format!(
+            "eq {}",
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        ),
+        Expect::Err {
+            codes,
+            contains,
+            pos,
+            ..
+        } => {
+            let pos: Vec<String> = pos.iter().map(|p| p.to_string()).collect();
+            format!(
+                "err {codes:?} contains={contains:?} pos=[{}]",
+                pos.join(", ")
+            )
+        }
+        Expect::Ignore => "ignore".to_string(),
+        Expect::Internal { name, .. } => format!("internal {name}"),
+        Expect::Malformed(m) => format!("malformed: {m}"),
+    }
 }

@@ -85,6 +85,8 @@ pub struct ArchiveResult {
     pub outcomes: Vec<Outcome>,
     /// Problems: parse errors, crash, timeout.
     pub problems: Vec<String>,
+    /// Wall-clock time of the child process.
+    pub elapsed: Duration,
 }
 
 /// How archives are run.
@@ -108,7 +110,10 @@ pub fn run_isolated(cfg: &RunConfig, path: &Path) -> Result<ArchiveResult> {
     let n = x.assertions.len();
     let mut problems = x.problems;
     let fail_all = |why: String| vec![Outcome::Fail(why); n];
-    let outcomes = match run_child(cfg, path) {
+    let started = Instant::now();
+    let child = run_child(cfg, path);
+    let elapsed = started.elapsed();
+    let outcomes = match child {
         Ok(report) if report.outcomes.len() == n => report.outcomes,
         Ok(report) => fail_all(format!(
             "child reported {} outcomes for {n} assertions",
@@ -124,6 +129,7 @@ pub fn run_isolated(cfg: &RunConfig, path: &Path) -> Result<ArchiveResult> {
         assertions: x.assertions,
         outcomes,
         problems,
+        elapsed,
     })
 }
 
@@ -166,15 +172,23 @@ fn run_child(cfg: &RunConfig, path: &Path) -> Result<ChildReport, String> {
     let out = out_reader.join().unwrap_or_default();
     let err = err_reader.join().unwrap_or_default();
     if !status.success() {
-        let last = err
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim();
-        return Err(format!("crashed ({status}): {last}"));
+        return Err(format!("crashed ({status}): {}", crash_summary(&err)));
     }
     serde_json::from_str(&out).map_err(|e| format!("unreadable child output: {e}"))
+}
+
+/// The informative part of a crashed child's stderr: the panic location
+/// and message, or else the last non-empty line.
+fn crash_summary(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if let Some(i) = lines.iter().position(|l| l.contains("panicked at")) {
+        return lines[i..lines.len().min(i + 2)].join(" ");
+    }
+    lines.last().map(|l| l.to_string()).unwrap_or_default()
 }
 
 /// Runs every archive under `cfg.root`, `cfg.jobs` at a time.
@@ -250,6 +264,18 @@ mod tests {
             )
         );
         assert_eq!(r.outcomes.len(), 2);
+    }
+
+    #[test]
+    fn a_panic_is_summarised() {
+        let r = run_with_child(
+            "printf 'thread main panicked at src/x.rs:1:2:\\nindex out of bounds\\nnote: backtrace\\n' >&2; exit 101",
+            Duration::from_secs(10),
+        );
+        let Outcome::Fail(why) = &r.outcomes[0] else {
+            panic!()
+        };
+        assert!(why.contains("src/x.rs:1:2: index out of bounds"), "{why}");
     }
 
     #[test]
