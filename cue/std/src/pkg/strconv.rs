@@ -64,6 +64,9 @@ pub static FUNCS: &[Builtin] = &[
     func!(P, "FormatInt", [INT, INT], STRING, |a| Ok(Data::str(
         format_int(&big(&a[0])?, int(&a[1])?)?
     ))),
+    func!(P, "Itoa", [INT], STRING, |a| Ok(Data::str(
+        big(&a[0])?.to_string()
+    ))),
     func!(P, "FormatUint", [INT, INT], STRING, |a| {
         let i = big(&a[0])?;
         if i.is_negative() {
