@@ -25,13 +25,59 @@ fn arity(name: &str, args: &[RExpr], n: usize, span: Span) -> Result<(), Val> {
 /// Calls a universe builtin.
 pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span) -> Val {
     let want = match b {
-        Builtin::Div | Builtin::Mod | Builtin::Quo | Builtin::Rem => 2,
+        Builtin::Div | Builtin::Mod | Builtin::Quo | Builtin::Rem | Builtin::MatchN => 2,
+        Builtin::MatchIf => 3,
         _ => 1,
     };
     if let Err(e) = arity(b.name(), args, want, span) {
         return e;
     }
     match b {
+        Builtin::Error => {
+            let v = eng.eval(&args[0], env);
+            match v {
+                Val::Str(s) => Err::bottom(ErrorKind::User, s.to_string(), vec![span]),
+                Val::Bottom(_) => v,
+                other => Err::bottom(ErrorKind::User, scalar_text(&other), vec![span]),
+            }
+        }
+        Builtin::MatchN | Builtin::MatchIf => {
+            let mut vals = Vec::new();
+            let mut texts = Vec::new();
+            for (i, a) in args.iter().enumerate() {
+                let v = eng.eval(a, env);
+                if b == Builtin::MatchN && i == 1 {
+                    let Val::Vertex(w) = v else {
+                        return Err::bottom(
+                            ErrorKind::Eval,
+                            "matchN: second argument must be a list",
+                            vec![a.span],
+                        );
+                    };
+                    let items = eng.arc_list(w);
+                    texts.push(format!(
+                        "[{}]",
+                        items
+                            .iter()
+                            .map(|x| crate::export::to_cue_text(eng, *x, false))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    vals.extend(items.into_iter().map(Val::Vertex));
+                } else {
+                    texts.push(match &v {
+                        Val::Vertex(w) => crate::export::to_cue_text(eng, *w, false),
+                        x => scalar_text(x),
+                    });
+                    vals.push(v);
+                }
+            }
+            Val::Validator(Rc::new(Validator {
+                kind: b,
+                args: vals,
+                text: format!("{}({})", b.name(), texts.join(", ")),
+            }))
+        }
         Builtin::Len => {
             let v = eng.eval(&args[0], env);
             let v = eng.default_of(v);

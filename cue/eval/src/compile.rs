@@ -129,6 +129,9 @@ fn universe(name: &str, span: Span) -> Option<RExpr> {
         "mod" => b(Builtin::Mod),
         "quo" => b(Builtin::Quo),
         "rem" => b(Builtin::Rem),
+        "matchN" => b(Builtin::MatchN),
+        "matchIf" => b(Builtin::MatchIf),
+        "error" => b(Builtin::Error),
         _ => None,
     }
 }

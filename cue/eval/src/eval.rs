@@ -188,6 +188,10 @@ pub struct Vertex {
     pub self_cycle: bool,
     /// Closed by `close()`.
     closed_call: bool,
+    /// Validators to check against the final value.
+    validators: Vec<(Rc<Validator>, Span)>,
+    /// A trial copy made by a validator: its validators are not checked.
+    no_validators: bool,
     /// Conjuncts stuck on a reference cycle, retried after the others.
     deferred: Vec<Conj>,
     /// Its value depended on a vertex still being built.
@@ -226,6 +230,8 @@ impl Vertex {
             inlined: Vec::new(),
             self_cycle: false,
             closed_call: false,
+            validators: Vec::new(),
+            no_validators: false,
             deferred: Vec::new(),
             provisional: false,
             decl_span: None,
@@ -249,6 +255,10 @@ pub struct Engine {
     cur_chain: Chain,
     /// Times a value was read from a vertex still being built.
     cycle_hits: u64,
+    /// Nesting of validator checks.
+    validator_depth: u32,
+    /// A schema check was undecided (a required field is missing).
+    validator_maybe: bool,
     /// Stack address at the API entry.
     stack_base: usize,
     /// Bytes of stack evaluation may use before failing with an error.
@@ -651,6 +661,11 @@ impl Engine {
 
     fn add_val(&mut self, v: VId, val: Val, ci: CI, span: Span) {
         match val {
+            Val::Validator(vd) => {
+                if !self.v(v).no_validators {
+                    self.vm(v).validators.push((vd, span));
+                }
+            }
             Val::Vertex(w) => self.inline(v, w, ci, span),
             Val::Disj(alts) => self.add_disj(v, DisjSrc::Vals(alts, ci, span)),
             Val::Bottom(ref e) if e.kind == ErrorKind::Cycle => {
@@ -1515,6 +1530,13 @@ impl Engine {
         self.vm(v).st = St::Done;
         self.check_closed(v);
         self.check_list(v);
+        let vals = self.v(v).validators.clone();
+        for (vd, span) in vals {
+            if let Some(e) = self.check_validator(v, &vd, span) {
+                self.set_err(v, e);
+                break;
+            }
+        }
         let xv = self.v(v);
         if (xv.is_struct || xv.is_list) && xv.err.is_none() {
             let k = if xv.is_struct { K_STRUCT } else { K_LIST };
@@ -1578,6 +1600,89 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Whether `v` unified with `schema` has no conflict.
+    fn matches_schema(&mut self, v: VId, schema: &Val) -> bool {
+        if let Val::Validator(vd) = schema {
+            let vd = vd.clone();
+            return self.check_validator(v, &vd, Span::default()).is_none();
+        }
+        let p = self.v(v).parent;
+        let t = self.alloc(p, self.v(v).label, ArcType::Regular);
+        self.vm(t).no_validators = true;
+        self.vm(t).conjs = vec![
+            Conj {
+                x: CExpr::Val(Val::Vertex(v), Span::default()),
+                ci: CI::default(),
+                chain: None,
+            },
+            Conj {
+                x: CExpr::Val(schema.clone(), Span::default()),
+                ci: CI::default(),
+                chain: None,
+            },
+        ];
+        if self.first_error(t, true).is_some() {
+            return false;
+        }
+        // A required field the value lacks is a mismatch, but only an
+        // incomplete one (the field may still come).
+        let t = self.resolve(t);
+        let arcs = self.v(t).arcs.clone();
+        if arcs.iter().any(|&a| self.v(a).arc == ArcType::Required) {
+            self.validator_maybe = true;
+            return false;
+        }
+        true
+    }
+
+    fn check_validator(&mut self, v: VId, vd: &Validator, span: Span) -> Option<Val> {
+        // Recursive schemas (`#S: matchN(1, [{n?: #S}])`): stop nesting
+        // checks instead of expanding forever.
+        if self.validator_depth >= 3 {
+            return None;
+        }
+        self.validator_depth += 1;
+        let r = self.check_validator_inner(v, vd, span);
+        self.validator_depth -= 1;
+        r
+    }
+
+    fn check_validator_inner(&mut self, v: VId, vd: &Validator, span: Span) -> Option<Val> {
+        let xv = self.v(v);
+        if xv.err.is_some() || (!xv.is_struct && !xv.is_list && !xv.base.is_concrete_scalar()) {
+            return None;
+        }
+        let mut spans = vec![span];
+        spans.extend(self.conj_spans(v));
+        self.validator_maybe = false;
+        let ok = match vd.kind {
+            Builtin::MatchN => {
+                let count = vd.args[1..]
+                    .iter()
+                    .filter(|s| self.matches_schema(v, s))
+                    .count();
+                let n = Val::Num(Number::Int(count.into()));
+                !unify(&vd.args[0], &n, &[]).is_bottom()
+            }
+            _ => {
+                if self.matches_schema(v, &vd.args[0]) {
+                    self.matches_schema(v, &vd.args[1])
+                } else {
+                    self.matches_schema(v, &vd.args[2])
+                }
+            }
+        };
+        if ok || self.validator_maybe {
+            return None;
+        }
+        let shown = crate::export::to_cue_text(self, v, false);
+        Some(Err::bottom(
+            ErrorKind::Eval,
+            format!("invalid value {shown} (does not satisfy {})", vd.text),
+            spans,
+        ))
     }
 
     /// Positions of a vertex's conjuncts.

@@ -184,6 +184,12 @@ pub enum Builtin {
     Quo,
     /// `rem(a, b)`
     Rem,
+    /// `matchN(n, [schemas])`
+    MatchN,
+    /// `matchIf(if, then, else)`
+    MatchIf,
+    /// `error(msg)`
+    Error,
 }
 
 impl Builtin {
@@ -198,6 +204,9 @@ impl Builtin {
             Builtin::Mod => "mod",
             Builtin::Quo => "quo",
             Builtin::Rem => "rem",
+            Builtin::MatchN => "matchN",
+            Builtin::MatchIf => "matchIf",
+            Builtin::Error => "error",
         }
     }
 }

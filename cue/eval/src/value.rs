@@ -100,6 +100,19 @@ pub enum Val {
     Disj(Rc<Vec<(Val, bool)>>),
     /// A builtin function value.
     Func(Func),
+    /// A validator (`matchN`, `matchIf`) checked against the final value.
+    Validator(Rc<Validator>),
+}
+
+/// A validator with its bound arguments.
+#[derive(Clone, Debug)]
+pub struct Validator {
+    /// Which builtin.
+    pub kind: Builtin,
+    /// Arguments (schemas are vertices or scalars).
+    pub args: Vec<Val>,
+    /// The call as written, for messages.
+    pub text: String,
 }
 
 /// A callable.
@@ -175,6 +188,7 @@ impl Val {
             Val::Vertex(_) => K_STRUCT | K_LIST,
             Val::Disj(d) => d.iter().fold(0, |k, (v, _)| k | v.kind()),
             Val::Func(_) => 0,
+            Val::Validator(_) => K_TOP,
         }
     }
 
@@ -219,6 +233,7 @@ pub fn scalar_text(v: &Val) -> String {
             .collect::<Vec<_>>()
             .join(" | "),
         Val::Func(Func::Builtin(b)) => b.name().into(),
+        Val::Validator(v) => v.text.clone(),
         Val::Func(Func::Pkg(p, n)) => format!("{p}.{n}"),
     }
 }
@@ -399,8 +414,8 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
     match (a, b) {
         (Val::Bottom(_), _) => a.clone(),
         (_, Val::Bottom(_)) => b.clone(),
-        (Val::Top, _) => b.clone(),
-        (_, Val::Top) => a.clone(),
+        (Val::Top, _) | (Val::Validator(_), _) => b.clone(),
+        (_, Val::Top) | (_, Val::Validator(_)) => a.clone(),
         (Val::Disj(d), o) | (o, Val::Disj(d)) => {
             let mut out: Vec<(Val, bool)> = Vec::new();
             let has_def = d.iter().any(|(_, m)| *m);

@@ -167,14 +167,18 @@ fn expr_multi_line(e: &Expr) -> bool {
     }
 }
 
-/// Whether a list prints one element per line: its first element starts
-/// on a later line than `[` in the source.
-fn list_is_vertical(span: Span, elems: &[ListElem]) -> bool {
-    let first = elems.first().map(|el| match el {
+fn list_elem_span(el: &ListElem) -> Span {
+    match el {
         ListElem::Expr(x) => x.span,
         ListElem::Comprehension(c) => c.span,
         ListElem::Ellipsis(x) => x.span,
-    });
+    }
+}
+
+/// Whether a list prints one element per line: its first element starts
+/// on a later line than `[` in the source.
+fn list_is_vertical(span: Span, elems: &[ListElem]) -> bool {
+    let first = elems.first().map(list_elem_span);
     first.is_some_and(|f| f.is_valid() && span.is_valid() && f.start.line > span.start.line)
 }
 
@@ -497,26 +501,42 @@ impl Printer<'_> {
             ExprKind::List(elems) => {
                 // Elements starting on a new line after `[` stay one per line.
                 let vertical = list_is_vertical(e.span, elems);
-                let inner = if vertical { level + 1 } else { level };
-                let items: Vec<String> = elems
-                    .iter()
-                    .map(|el| match el {
-                        ListElem::Expr(x) => self.expr(x, inner),
-                        ListElem::Comprehension(c) => self.comprehension(c, inner),
-                        ListElem::Ellipsis(x) => self.ellipsis(x, inner),
-                    })
-                    .collect();
+                let elem = |el: &ListElem, level: usize| match el {
+                    ListElem::Expr(x) => self.expr(x, level),
+                    ListElem::Comprehension(c) => self.comprehension(c, level),
+                    ListElem::Ellipsis(x) => self.ellipsis(x, level),
+                };
                 if vertical {
+                    // One element per line, with their comments.
+                    let inner = level + 1;
                     let mut out = String::from("[\n");
-                    for it in items {
+                    let mut prev_line = None;
+                    for el in elems {
+                        let sp = list_elem_span(el);
+                        out.push_str(&self.leading_comments(
+                            sp.start.offset,
+                            inner,
+                            &mut prev_line,
+                        ));
+                        if prev_line.is_some_and(|l| sp.start.line > l + 1) {
+                            out.push('\n');
+                        }
                         out.push_str(&indent(inner));
-                        out.push_str(&it);
-                        out.push_str(",\n");
+                        out.push_str(&elem(el, inner));
+                        out.push(',');
+                        if let Some(c) = self.trailing_comment(sp.end.line, sp.end.offset) {
+                            out.push_str(&c);
+                        }
+                        prev_line = Some(sp.end.line);
+                        out.push('\n');
                     }
+                    let end = e.span.end.offset.saturating_sub(1);
+                    out.push_str(&self.leading_comments(end, inner, &mut prev_line));
                     out.push_str(&indent(level));
                     out.push(']');
                     return out;
                 }
+                let items: Vec<String> = elems.iter().map(|el| elem(el, level)).collect();
                 format!("[{}]", items.join(", "))
             }
             ExprKind::Selector { x, sel } => {
@@ -535,7 +555,12 @@ impl Printer<'_> {
                 let a: Vec<String> = args.iter().map(|a| self.expr(a, level)).collect();
                 format!("{}({})", self.operand(func, 8, level), a.join(", "))
             }
-            ExprKind::Unary { op, x } => format!("{}{}", op.as_str(), self.operand(x, 8, level)),
+            ExprKind::Unary { op, x } => {
+                let x = self.operand(x, 8, level);
+                // `<` then `=~"a"` must not lex as `<=` `~"a"`.
+                let sep = if x.starts_with(['=', '~']) { " " } else { "" };
+                format!("{}{sep}{x}", op.as_str())
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let p = op.precedence();
                 format!(

@@ -442,3 +442,9 @@ fn formatting_deep_structs_is_fast() {
     // the universe here; the linear one takes milliseconds.
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+#[test]
+fn formatter_keeps_comments_in_vertical_lists() {
+    let src = "l: [\n\t// first\n\t1, // one\n\n\t2,\n\t// end\n]\n";
+    assert_eq!(format_file(&file(src)), src);
+}

@@ -41,6 +41,11 @@ struct Args {
     /// Archives evaluated at once (default: number of CPUs).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Evaluate in WebAssembly: run each archive through this build of
+    /// `tests/wasm-judge` in Node (build it with `cargo build --release
+    /// --target wasm32-unknown-unknown` in that directory).
+    #[arg(long, value_name = "JUDGE.wasm")]
+    wasm: Option<PathBuf>,
     /// Only archives whose path contains this text.
     #[arg(long)]
     filter: Option<String>,
@@ -106,6 +111,7 @@ fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let cfg = RunConfig {
+        wasm: args.wasm.clone(),
         root: args.dir.clone(),
         exe: std::env::current_exe().context("locating this executable")?,
         timeout: Duration::from_secs(args.timeout),

@@ -100,7 +100,13 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Child processes run at once.
     pub jobs: usize,
+    /// Run each archive through this WebAssembly build of the judge in
+    /// Node (see `tests/wasm-judge`) instead of natively.
+    pub wasm: Option<PathBuf>,
 }
+
+/// The Node script that runs one archive through the WebAssembly judge.
+const WASM_RUNNER: &str = include_str!("../../wasm-judge/run-one.cjs");
 
 /// Runs one archive in a child process; a crash, a timeout or unreadable
 /// output fails every assertion of the archive.
@@ -134,11 +140,29 @@ pub fn run_isolated(cfg: &RunConfig, path: &Path) -> Result<ArchiveResult> {
 }
 
 fn run_child(cfg: &RunConfig, path: &Path) -> Result<ChildReport, String> {
-    let mut child = Command::new(&cfg.exe)
-        .arg("--one")
-        .arg(path)
-        .arg("--root")
-        .arg(&cfg.root)
+    let mut cmd = match &cfg.wasm {
+        Some(wasm) => {
+            let name = path
+                .strip_prefix(&cfg.root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned();
+            let mut c = Command::new("node");
+            c.arg("-e")
+                .arg(WASM_RUNNER)
+                .arg("--")
+                .arg(wasm)
+                .arg(path)
+                .arg(name);
+            c
+        }
+        None => {
+            let mut c = Command::new(&cfg.exe);
+            c.arg("--one").arg(path).arg("--root").arg(&cfg.root);
+            c
+        }
+    };
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -237,6 +261,7 @@ mod tests {
         std::fs::write(&exe, format!("#!/bin/sh\n{script}\n")).unwrap();
         std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
         let cfg = RunConfig {
+            wasm: None,
             root: dir.path().to_path_buf(),
             exe,
             timeout,
