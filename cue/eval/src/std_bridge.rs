@@ -8,12 +8,13 @@
 //!   and falls back to the evaluator's interim `stdlib` table on `None`;
 //! - selecting a package constant (`math.Pi`, `uuid.ns.DNS`): evaluating
 //!   `ExprKind::PkgFunc(p, n)` asks [`constant`] first;
-//! - validators (`strings.MaxRunes(63)` as a constraint): [`call`] with one
-//!   argument fewer than the function takes cannot produce a validator
-//!   value, because `Val` has no variant for one yet. When the evaluator
-//!   adds one (a package function with bound arguments), unifying it with a
-//!   concrete value should call [`check_validator`]. Until then the
-//!   constraint form evaluates to `_` (it accepts every value).
+//! - validators (`strings.MaxRunes(63)` as a constraint): the evaluator's
+//!   `Val::Validator` serves only universe builtins (`matchN`, `matchIf`)
+//!   so far. Once it can name a package function, the validator form of
+//!   [`call`] should build one with the bound arguments and the
+//!   evaluator's validator check should call [`check_validator`] with the
+//!   final value. Until then the constraint form evaluates to `_`: it
+//!   accepts every value (modules build; violations go unreported).
 
 use crate::eval::{Engine, Env};
 use crate::ir::*;
