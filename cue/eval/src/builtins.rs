@@ -194,6 +194,9 @@ pub fn call_pkg(
     env: &Env,
     span: Span,
 ) -> Val {
+    if let Some(v) = crate::std_bridge::call(eng, pkg, name, args, env, span) {
+        return v;
+    }
     let mut vals = Vec::new();
     for a in args {
         let v = eng.eval(a, env);

@@ -1943,7 +1943,8 @@ impl Engine {
                     _ => v,
                 }
             }
-            ExprKind::PkgFunc(p, n) => Val::Func(Func::Pkg(p.clone(), n.clone())),
+            ExprKind::PkgFunc(p, n) => crate::std_bridge::constant(self, p, n, span)
+                .unwrap_or_else(|| Val::Func(Func::Pkg(p.clone(), n.clone()))),
             ExprKind::Import(p) => eval_err(format!("package {p} used as a value"), span),
             ExprKind::Interp(parts, is_bytes) => {
                 let mut out: Vec<u8> = Vec::new();
