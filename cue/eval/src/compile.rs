@@ -440,7 +440,7 @@ impl<'a> Compiler<'a> {
                 if let ExprKind::Import(p) = &xe.kind {
                     ExprKind::PkgFunc(p.clone(), name.into())
                 } else {
-                    ExprKind::Select(xe, label, name.into())
+                    ExprKind::Select(xe, label, name.into(), sel.span())
                 }
             }
             ast::ExprKind::Index { x, index } => ExprKind::Index(self.expr(x), self.expr(index)),

@@ -111,6 +111,9 @@ fn chain_has(mut c: &Chain, v: VId) -> bool {
 enum St {
     New,
     Adding,
+    /// Re-adding conjuncts that were stuck on a reference cycle; the
+    /// scalar found so far is visible to them.
+    Deferring,
     Arcs,
     Done,
 }
@@ -161,11 +164,13 @@ pub struct Vertex {
     pub is_list: bool,
     /// Positions of the struct and list literals.
     pub struct_spans: Vec<Span>,
+    /// Positions of the field declarations that created this arc.
+    pub label_spans: Vec<Span>,
     list_lens: Vec<(u32, bool)>,
     list_types: Vec<(u32, Conj)>,
     patterns: Vec<(Val, Conj)>,
     reqs: Vec<Req>,
-    pending: Vec<Pending>,
+    pending: Vec<(Pending, Chain)>,
     disjs: Vec<DisjSrc>,
     choices: Option<Rc<Vec<usize>>>,
     choice_pos: usize,
@@ -184,6 +189,10 @@ pub struct Vertex {
     pub self_cycle: bool,
     /// Closed by `close()`.
     closed_call: bool,
+    /// Conjuncts stuck on a reference cycle, retried after the others.
+    deferred: Vec<Conj>,
+    /// Its value depended on a vertex still being built.
+    provisional: bool,
     /// Index of the first conjunct position in the first file (for order).
     pub decl_span: Option<Span>,
 }
@@ -202,6 +211,7 @@ impl Vertex {
             is_struct: false,
             is_list: false,
             struct_spans: Vec::new(),
+            label_spans: Vec::new(),
             list_lens: Vec::new(),
             list_types: Vec::new(),
             patterns: Vec::new(),
@@ -218,6 +228,8 @@ impl Vertex {
             inlined: Vec::new(),
             self_cycle: false,
             closed_call: false,
+            deferred: Vec::new(),
+            provisional: false,
             decl_span: None,
         }
     }
@@ -237,6 +249,8 @@ pub struct Engine {
     temp_sym: Option<Sym>,
     /// Chain of the conjunct being added.
     cur_chain: Chain,
+    /// Times a value was read from a vertex still being built.
+    cycle_hits: u64,
     /// Stack address at the API entry.
     stack_base: usize,
     /// Bytes of stack evaluation may use before failing with an error.
@@ -461,6 +475,7 @@ impl Engine {
             return v;
         }
         self.depth += 1;
+        let h0 = self.cycle_hits;
         self.vm(v).st = St::Adding;
         let mut i = 0;
         while i < self.v(v).conjs.len() {
@@ -469,6 +484,14 @@ impl Engine {
             i += 1;
         }
         self.run_pending(v);
+        let deferred = std::mem::take(&mut self.vm(v).deferred);
+        if !deferred.is_empty() {
+            self.vm(v).st = St::Deferring;
+            for c in deferred {
+                self.add(v, c);
+            }
+            self.vm(v).st = St::Adding;
+        }
         self.apply_list_types(v);
         let disjs = std::mem::take(&mut self.vm(v).disjs);
         self.vm(v).st = St::Arcs;
@@ -477,7 +500,21 @@ impl Engine {
         }
         self.apply_patterns(v);
         self.depth -= 1;
-        self.resolve(v)
+        let v = self.resolve(v);
+        if self.cycle_hits > h0 {
+            let xv = self.v(v);
+            let incomplete =
+                |b: &Val| matches!(b, Val::Bottom(e) if e.kind == ErrorKind::Incomplete);
+            if incomplete(&xv.base)
+                || xv
+                    .err
+                    .as_ref()
+                    .is_some_and(|e| e.kind == ErrorKind::Incomplete)
+            {
+                self.vm(v).provisional = true;
+            }
+        }
+        v
     }
 
     fn set_err(&mut self, v: VId, e: Val) {
@@ -542,7 +579,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(p.clone(), env.clone()),
                             ci: c.ci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -550,7 +587,22 @@ impl Engine {
             ExprKind::Disj(alts) => self.add_disj(v, DisjSrc::Exprs(alts.clone(), env, c.ci)),
             ExprKind::Top => {}
             _ => {
+                let h0 = self.cycle_hits;
                 let val = self.eval_ref(&e, &env);
+                // Stuck on a cycle through this vertex: retry once the other
+                // conjuncts are in (`a: b - 1, b: a + 1, a: 2`).
+                if self.cycle_hits > h0
+                    && self.v(v).st == St::Adding
+                    && matches!(&val, Val::Bottom(er) if er.kind == ErrorKind::Incomplete)
+                {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).deferred.push(Conj {
+                        x: CExpr::Expr(e.clone(), env),
+                        ci: c.ci,
+                        chain,
+                    });
+                    return;
+                }
                 self.add_val(v, val, c.ci, e.span);
             }
         }
@@ -707,7 +759,7 @@ impl Engine {
                         group: 0,
                         embed: false,
                     },
-                    chain: None,
+                    chain: self.cur_chain.clone(),
                 },
             );
         }
@@ -750,7 +802,10 @@ impl Engine {
         for d in lit.decls.iter() {
             match d {
                 Decl::Field {
-                    label, arc, value, ..
+                    label,
+                    arc,
+                    value,
+                    span: fspan,
                 } => {
                     if g != 0 {
                         let r = self.req(v, g);
@@ -759,23 +814,30 @@ impl Engine {
                         }
                     }
                     let a = self.arc(v, *label, *arc);
+                    self.vm(a).label_spans.push(*fspan);
                     let child_ci = self.child_ci(ci, g, *label);
                     self.push_conj(
                         a,
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
-                Decl::DynField { label, arc, value } => self.vm(v).pending.push(Pending::Dyn(
-                    label.clone(),
-                    *arc,
-                    value.clone(),
-                    env2.clone(),
-                    CI { group: g, ..ci },
-                )),
+                Decl::DynField { label, arc, value } => {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).pending.push((
+                        Pending::Dyn(
+                            label.clone(),
+                            *arc,
+                            value.clone(),
+                            env2.clone(),
+                            CI { group: g, ..ci },
+                        ),
+                        chain,
+                    ))
+                }
                 Decl::Embed(e) => self.add(
                     v,
                     Conj {
@@ -785,7 +847,7 @@ impl Engine {
                             group: g,
                             embed: true,
                         },
-                        chain: None,
+                        chain: self.cur_chain.clone(),
                     },
                 ),
                 Decl::Pattern { pat, value } => {
@@ -794,12 +856,13 @@ impl Engine {
                         self.req(v, g).patterns.push(pv.clone());
                     }
                     let child_ci = self.child_ci(ci, g, Label::Index(u32::MAX));
+                    let chain = self.cur_chain.clone();
                     self.vm(v).patterns.push((
                         pv,
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
-                            chain: None,
+                            chain,
                         },
                     ));
                 }
@@ -808,15 +871,21 @@ impl Engine {
                         self.req(v, g).open = true;
                     }
                 }
-                Decl::Comprehension(c) => self.vm(v).pending.push(Pending::Comp(
-                    c.clone(),
-                    env2.clone(),
-                    CI {
-                        group: g,
-                        embed: true,
-                        ..ci
-                    },
-                )),
+                Decl::Comprehension(c) => {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).pending.push((
+                        Pending::Comp(
+                            c.clone(),
+                            env2.clone(),
+                            CI {
+                                group: g,
+                                embed: true,
+                                ..ci
+                            },
+                        ),
+                        chain,
+                    ))
+                }
             }
         }
     }
@@ -854,7 +923,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env.clone()),
                             ci: cci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                     i += 1;
@@ -875,12 +944,13 @@ impl Engine {
         self.vm(v).list_lens.push((i, open));
         if let Some(Some(t)) = &lit.ellipsis {
             let cci = self.child_ci(ci, 0, Label::Index(0));
+            let chain = self.cur_chain.clone();
             self.vm(v).list_types.push((
                 i,
                 Conj {
                     x: CExpr::Expr(t.clone(), env.clone()),
                     ci: cci,
-                    chain: None,
+                    chain,
                 },
             ));
         }
@@ -926,7 +996,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env2),
                             ci: c.ci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -954,7 +1024,10 @@ impl Engine {
             let mut stuck = Vec::new();
             let mut errs = Vec::new();
             for p in pend {
-                match self.run_one(v, &p) {
+                let saved = std::mem::replace(&mut self.cur_chain, p.1.clone());
+                let r = self.run_one(v, &p.0);
+                self.cur_chain = saved;
+                match r {
                     Ok(()) => {}
                     Err(e) => {
                         if let Val::Bottom(er) = &e {
@@ -1013,7 +1086,7 @@ impl Engine {
                     Conj {
                         x: CExpr::Expr(value.clone(), env.clone()),
                         ci: cci,
-                        chain: None,
+                        chain: self.cur_chain.clone(),
                     },
                 );
                 Ok(())
@@ -1027,7 +1100,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(c.body.clone(), env2),
                             ci: *ci,
-                            chain: None,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -1056,7 +1129,7 @@ impl Engine {
                 Conj {
                     x: CExpr::Expr(c.body.clone(), env2),
                     ci: cci,
-                    chain: None,
+                    chain: self.cur_chain.clone(),
                 },
             );
             i += 1;
@@ -1369,7 +1442,8 @@ impl Engine {
                     ),
                 );
             } else if bad {
-                let spans = xv.base_spans.clone();
+                let mut spans = xv.base_spans.clone();
+                spans.extend(xv.struct_spans.iter().copied());
                 let msg = format!(
                     "conflicting values {} and {} (mismatched types {} and {})",
                     scalar_text(&base),
@@ -1403,7 +1477,7 @@ impl Engine {
                 let ok = r.allowed.contains(&label)
                     || r.patterns.iter().any(|p| self.label_matches(p, &name));
                 if !ok {
-                    let spans = self.conj_spans(a);
+                    let spans = self.v(a).label_spans.clone();
                     let e = Err::new(ErrorKind::Eval, format!("field not allowed"), spans);
                     self.set_err(a, e);
                     self.vm(a).st = St::Done;
@@ -1451,6 +1525,20 @@ impl Engine {
     /// The value of a vertex: its scalar, itself for structs and lists, a
     /// disjunction of its survivors, or its error.
     pub fn value(&mut self, v: VId) -> Val {
+        let r = self.value_inner(v);
+        let v = self.resolve(v);
+        if self.v(v).provisional && self.v(v).st == St::Done {
+            // Computed while a vertex it depends on was still being
+            // built: forget it so the next use recomputes it.
+            self.reset(v);
+        }
+        r
+    }
+
+    fn value_inner(&mut self, v: VId) -> Val {
+        if self.v(self.resolve(v)).st == St::Adding {
+            self.cycle_hits += 1;
+        }
         let v = self.finalize(v);
         let xv = self.v(v);
         if let Some(e) = &xv.err {
@@ -1537,7 +1625,7 @@ impl Engine {
                     vec![Conj {
                         x: CExpr::Expr(e.clone(), env.clone()),
                         ci: CI::default(),
-                        chain: None,
+                        chain: self.cur_chain.clone(),
                     }],
                 );
                 let t = self.arcs(t);
@@ -1576,7 +1664,8 @@ impl Engine {
                     _ => eval_err("binding not found", span),
                 }
             }
-            ExprKind::Select(x, label, name) => {
+            ExprKind::Select(x, label, name, sel_span) => {
+                let span = *sel_span;
                 let xv = self.eval(x, env);
                 let xv = self.default_of(xv);
                 match xv {
@@ -1700,13 +1789,7 @@ impl Engine {
         match found {
             Some(a) => {
                 if self.v(a).arc == ArcType::Optional {
-                    let val = self.value(a);
-                    if !val.is_concrete_scalar() {
-                        return incomplete(
-                            format!("cannot reference optional field: {name}"),
-                            span,
-                        );
-                    }
+                    return incomplete(format!("cannot reference optional field: {name}"), span);
                 }
                 Val::Vertex(a)
             }
@@ -1715,6 +1798,9 @@ impl Engine {
                     return Val::Bottom(e.clone());
                 }
                 let xv = self.v(v);
+                if xv.is_list {
+                    return eval_err(format!("undefined field: {name}"), span);
+                }
                 if !xv.is_struct && !xv.is_list && xv.base.is_concrete_scalar() {
                     return eval_err(
                         format!(
@@ -1851,10 +1937,11 @@ impl Engine {
                 self.vm(t).is_list = true;
                 for (k, a) in arcs[l..h].iter().enumerate() {
                     let na = self.arc(t, Label::Index(k as u32), ArcType::Regular);
+                    let chain = self.cur_chain.clone();
                     self.vm(na).conjs.push(Conj {
                         x: CExpr::Val(Val::Vertex(*a), span),
                         ci: CI::default(),
-                        chain: None,
+                        chain,
                     });
                 }
                 self.vm(t).st = St::Arcs;
@@ -1898,10 +1985,12 @@ impl Engine {
         }
         let bv = self.eval(b, env);
         let bv = self.default_of(bv);
-        self.binary_vals(op, av, bv, span)
+        let _ = span;
+        self.binary_vals(op, av, bv, a.span, b.span)
     }
 
-    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, span: Span) -> Val {
+    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, sa: Span, sb: Span) -> Val {
+        let span = sa;
         if let Val::Bottom(_) = av {
             return av;
         }
@@ -1912,7 +2001,7 @@ impl Engine {
         if let Val::Disj(d) = &av {
             let out: Vec<(Val, bool)> = d
                 .iter()
-                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), span), *m))
+                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), sa, sb), *m))
                 .filter(|(v, _)| !v.is_bottom())
                 .collect();
             return Val::Disj(Rc::new(out));
@@ -1920,7 +2009,7 @@ impl Engine {
         if let Val::Disj(d) = &bv {
             let out: Vec<(Val, bool)> = d
                 .iter()
-                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), span), *m))
+                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), sa, sb), *m))
                 .filter(|(v, _)| !v.is_bottom())
                 .collect();
             return Val::Disj(Rc::new(out));
@@ -1945,7 +2034,8 @@ impl Engine {
                     || concrete(&bv)
                     || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_)))
                 {
-                    return eval_err(
+                    return Err::new(
+                        ErrorKind::Eval,
                         format!(
                             "invalid operands {} and {} to '{}' (type {} and {})",
                             self.short(&av),
@@ -1954,7 +2044,7 @@ impl Engine {
                             self.kind_of(&av),
                             self.kind_of(&bv)
                         ),
-                        span,
+                        vec![sa, sb],
                     );
                 }
             }
@@ -1969,7 +2059,8 @@ impl Engine {
             );
         }
         let mismatch = |s: &Self| {
-            eval_err(
+            Err::new(
+                ErrorKind::Eval,
                 format!(
                     "invalid operands {} and {} to '{}' (type {} and {})",
                     scalar_text(&av),
@@ -1978,7 +2069,7 @@ impl Engine {
                     s.kind_of(&av),
                     s.kind_of(&bv)
                 ),
-                span,
+                vec![sa, sb],
             )
         };
         use BinOp::*;

@@ -300,6 +300,103 @@ pub fn to_cue_text(eng: &mut Engine, v: VId, defs: bool) -> String {
     out
 }
 
+/// Canonical CUE text for comparisons: fields sorted by label, errors
+/// printed as plain `_|_`, definitions and hidden fields included.
+pub fn to_cue_canonical(eng: &mut Engine, v: VId) -> String {
+    let mut out = String::new();
+    canon_rec(eng, v, 0, &mut out);
+    out
+}
+
+fn canon_rec(eng: &mut Engine, v: VId, depth: u32, out: &mut String) {
+    if depth > MAX_DEPTH || eng.too_deep() {
+        out.push_str("_|_");
+        return;
+    }
+    let v = eng.finalize(v);
+    let vx = eng.vertex(v).clone();
+    if vx.err.is_some() {
+        out.push_str("_|_");
+        return;
+    }
+    if let Some(d) = &vx.disj {
+        let mut alts: Vec<String> = Vec::new();
+        for (y, m) in d.iter() {
+            let mut s = String::new();
+            if *m && vx.disj_has_default {
+                s.push('*');
+            }
+            canon_rec(eng, *y, depth + 1, &mut s);
+            alts.push(s);
+        }
+        out.push_str(&alts.join(" | "));
+        return;
+    }
+    if vx.is_list {
+        out.push('[');
+        for (i, a) in vx.arcs.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            canon_rec(eng, *a, depth + 1, out);
+        }
+        out.push(']');
+        return;
+    }
+    if vx.is_struct {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for a in vx.arcs.iter().copied() {
+            let av = eng.vertex(a).clone();
+            if matches!(av.label, Label::Index(_)) {
+                continue;
+            }
+            let mut name = eng.label_text(av.label);
+            if name == "<temp>" {
+                continue;
+            }
+            name.push_str(match av.arc {
+                ArcType::Optional => "?",
+                ArcType::Required => "!",
+                ArcType::Regular => "",
+            });
+            let mut val = String::new();
+            canon_rec(eng, a, depth + 1, &mut val);
+            fields.push((name, val));
+        }
+        fields.sort();
+        out.push('{');
+        for (i, (n, val)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(n);
+            out.push_str(": ");
+            out.push_str(val);
+        }
+        out.push('}');
+        return;
+    }
+    let val = eng.value(v);
+    match val {
+        Val::Bottom(_) => out.push_str("_|_"),
+        Val::Disj(d) => {
+            let alts: Vec<String> = d
+                .iter()
+                .map(|(x, m)| {
+                    let t = if x.is_bottom() {
+                        "_|_".to_string()
+                    } else {
+                        scalar_text(x)
+                    };
+                    format!("{}{}", if *m { "*" } else { "" }, t)
+                })
+                .collect();
+            out.push_str(&alts.join(" | "));
+        }
+        other => out.push_str(&scalar_text(&other)),
+    }
+}
+
 fn cue_rec(eng: &mut Engine, v: VId, defs: bool, depth: u32, out: &mut String) {
     if depth > MAX_DEPTH || eng.too_deep() {
         out.push_str("_|_ // too deep");

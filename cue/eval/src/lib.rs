@@ -645,6 +645,12 @@ impl Value {
         self.with(|eng| export::to_cue_text(eng, self.v, true))
     }
 
+    /// Canonical CUE text for comparing values: fields sorted by label,
+    /// definitions, hidden and optional fields included, errors as `_|_`.
+    pub fn to_cue_canonical(&self) -> String {
+        self.with(|eng| export::to_cue_canonical(eng, self.v))
+    }
+
     /// Whether the (default) value is a struct.
     pub fn is_struct(&self) -> bool {
         self.with(|eng| match export::pick_default(eng, self.v) {

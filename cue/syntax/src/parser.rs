@@ -13,8 +13,12 @@ use crate::lexer::{Tok, Token, lex};
 use crate::literal::{NumberLit, Segment, StrValue, StringLit, decode_string};
 use crate::span::{FileId, Pos, Span};
 
-/// Deepest nesting of expressions, structs and lists the parser accepts.
-pub const MAX_DEPTH: u32 = 200;
+/// Deepest nesting of expressions, structs and lists the parser accepts
+/// (a nested struct level counts about 3). Sized so that parsing and
+/// printing the deepest tree takes under half of a 1 MiB stack (the
+/// WebAssembly default); unoptimised builds use much larger stack frames,
+/// hence their lower cap.
+pub const MAX_DEPTH: u32 = if cfg!(debug_assertions) { 120 } else { 500 };
 
 /// A syntax error with its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,6 +210,10 @@ impl<'a> Parser<'a> {
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
+        if self.too_deep {
+            // The rest of the input was skipped: further errors are noise.
+            return;
+        }
         let location = format!("{}:{}:{}", self.name, span.start.line, span.start.column);
         self.errors.push(SyntaxError {
             span,
@@ -274,13 +282,13 @@ impl<'a> Parser<'a> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             if !self.too_deep {
-                self.too_deep = true;
                 let t = &self.toks[self.i];
                 let sp = self.span(t.start, t.end);
                 self.error(
                     sp,
                     format!("nesting too deep (more than {MAX_DEPTH} levels)"),
                 );
+                self.too_deep = true;
             }
             // Give up on the rest of the input.
             self.i = self.toks.len() - 1;

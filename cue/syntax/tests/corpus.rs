@@ -84,7 +84,8 @@ fn every_conformance_file_parses() {
     );
 }
 
-/// Formatting a parsed file gives valid CUE that formats to itself.
+/// Formatting a parsed file gives valid CUE with the same comments that
+/// formats to itself.
 fn check_round_trip(id: &str, name: &str, src: &str, failures: &mut Vec<String>) {
     let (f, _) = parse_file(FileId(0), name, src);
     let once = format_file(&f);
@@ -93,6 +94,14 @@ fn check_round_trip(id: &str, name: &str, src: &str, failures: &mut Vec<String>)
         failures.push(format!(
             "{id}: formatted output does not parse: {}\n{once}",
             errs[0]
+        ));
+        return;
+    }
+    if g.comments.len() != f.comments.len() {
+        failures.push(format!(
+            "{id}: {} comments became {}:\n{once}",
+            f.comments.len(),
+            g.comments.len()
         ));
         return;
     }
