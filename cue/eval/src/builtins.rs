@@ -231,11 +231,7 @@ pub fn call_pkg(
             let p = str_arg(eng, &args[1], env)?;
             Ok(Val::Bool(s.contains(p.as_ref())))
         }
-        _ => Err(Err::new(
-            ErrorKind::Eval,
-            format!("builtin {pkg}.{name} is not supported yet"),
-            vec![span],
-        )),
+        _ => Ok(crate::std_bridge::call(eng, pkg, name, args, env, span)),
     })();
     match r {
         Ok(v) | Err(v) => v,

@@ -1699,7 +1699,8 @@ impl Engine {
                     let label = crate::compile::ident_label(&mut self.interner, n);
                     self.lookup(root, label, n, span)
                 }
-                None => Val::Func(Func::Pkg(p.clone(), n.clone())),
+                None => crate::std_bridge::constant(self, p, n, span)
+                    .unwrap_or_else(|| Val::Func(Func::Pkg(p.clone(), n.clone()))),
             },
             ExprKind::Import(p) => match self.packages.get(p).copied() {
                 Some(root) => Val::Vertex(root),

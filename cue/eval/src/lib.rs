@@ -22,6 +22,7 @@ mod export;
 mod intern;
 mod ir;
 mod num;
+mod std_bridge;
 mod value;
 
 use cue_syntax::{FileId, SourceMap, Span};
