@@ -484,7 +484,7 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
             span,
         );
         let u = Expr::new(ExprKind::Unify(vec![args[1].clone(), pair]), span);
-        let sel = Expr::new(ExprKind::Select(u, less_l, "less".into()), span);
+        let sel = Expr::new(ExprKind::Select(u, less_l, "less".into(), span), span);
         let r = eng.eval(&sel, env);
         match eng.default_of(r) {
             Val::Bool(b) => Ok(b),
