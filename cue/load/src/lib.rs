@@ -1,8 +1,9 @@
 //! Loads CUE packages from an in-memory file map, the way `cue` loads them
 //! from a directory: module root and name from `cue.mod/module.cue`,
 //! packages by directory and `package` clause, imports resolved inside the
-//! module and then in `cue.mod/{pkg,gen,usr}`, `@if` build attributes and
-//! `@tag` injection.
+//! module and then in `cue.mod/{pkg,gen,usr}`, `@if` build attributes,
+//! `@tag` injection and `@embed` of files in the map (in files marked
+//! `@extern(embed)`).
 //!
 //! Pure: no file system, network, clock or environment. The caller reads
 //! the files; a [`Loader`] keeps one evaluation [`cue_eval::Runtime`] and
@@ -21,6 +22,7 @@
 //! ```
 
 mod buildattr;
+mod embed;
 mod error;
 mod loader;
 mod module;

@@ -21,6 +21,8 @@ fn sha(b: &[u8]) -> Hash {
 /// A parsed file as cached: its tree plus what loading needs to know
 /// about it without walking it again.
 struct Parsed {
+    /// Path relative to the module root.
+    path: String,
     display: String,
     hash: Hash,
     ast: File,
@@ -191,6 +193,7 @@ impl Loader {
             (Vec::new(), Vec::new())
         };
         let p = Rc::new(Parsed {
+            path: path.to_string(),
             package: ast.package.as_ref().map(|p| p.name.clone()),
             display: display.clone(),
             hash,
@@ -453,6 +456,30 @@ impl Session<'_> {
                 inject.insert(t.key.clone(), v.map(|v| (v, t.kind)));
             }
         }
+        // Embedded files: decoded now, so their content is part of the key.
+        let mut embedded: Vec<Option<File>> = Vec::with_capacity(kept.len());
+        for p in &kept {
+            if !crate::embed::enabled(&p.ast) {
+                embedded.push(None);
+                continue;
+            }
+            let mut f = p.ast.clone();
+            let mut used = Vec::new();
+            let dir = parent(&p.path).to_string();
+            errs.extend(crate::embed::apply(
+                &mut f,
+                &p.display,
+                &dir,
+                &self.files,
+                &mut used,
+            ));
+            for (path, bytes) in used {
+                key.update(path.as_bytes());
+                key.update([4]);
+                key.update(sha(&bytes));
+            }
+            embedded.push(Some(f));
+        }
         // Imports: every non-standard import resolves to a package key.
         let mut import_keys: HashMap<String, String> = HashMap::new();
         for p in &kept {
@@ -481,8 +508,8 @@ impl Session<'_> {
             return Ok((v.clone(), names, key));
         }
         let mut asts: Vec<File> = Vec::with_capacity(kept.len());
-        for p in &kept {
-            let mut f = p.ast.clone();
+        for (p, emb) in kept.iter().zip(embedded) {
+            let mut f = emb.unwrap_or_else(|| p.ast.clone());
             if !p.tags.is_empty() {
                 let lit = |t: &TagDecl| -> Option<Expr> {
                     let (v, kind) = inject.get(&t.key)?.as_ref()?;

@@ -366,3 +366,53 @@ fn cache_reuses_parsed_files_and_packages() {
     assert_eq!(json(&c, "x"), "2");
     assert_eq!(json(&a, "x"), "1");
 }
+
+#[test]
+fn embed_files_and_globs() {
+    let files = map(&[
+        MODULE,
+        (
+            "cfg/a.cue",
+            "@extern(embed)\n\npackage cfg\n\nj: _ @embed(file=data/x.json)\ny: _ @embed(file=data/y.yaml)\nt: string @embed(file=data/note.txt)\nb: bytes @embed(file=data/raw.bin, type=binary)\nall: _ @embed(glob=data/*.json)\n",
+        ),
+        (
+            "cfg/data/x.json",
+            r#"{"b": [1, -2.5, true, null], "a": "s"}"#,
+        ),
+        ("cfg/data/z.json", "{}"),
+        ("cfg/data/y.yaml", "k: v\nn: 3\n"),
+        ("cfg/data/note.txt", "hi\n"),
+        ("cfg/data/raw.bin", "AB"),
+    ]);
+    let cfg = Config {
+        dir: "cfg".into(),
+        ..Default::default()
+    };
+    let inst = Loader::new().load(&files, &cfg).unwrap();
+    assert_eq!(
+        json(&inst, ""),
+        r#"{"j":{"b":[1,-2.5,true,null],"a":"s"},"y":{"k":"v","n":3},"t":"hi\n","b":"QUI=","all":{"data/x.json":{"b":[1,-2.5,true,null],"a":"s"},"data/z.json":{}}}"#
+    );
+    // Without @extern(embed) the attribute is inert.
+    let plain = map(&[MODULE, ("a.cue", "package p\nj: _ @embed(file=x.json)\n")]);
+    let inst = Loader::new().load(&plain, &Config::default()).unwrap();
+    assert!(
+        inst.value
+            .lookup("j")
+            .unwrap()
+            .to_json_string(false)
+            .is_err()
+    );
+    // A missing file is an error at the attribute.
+    let bad = map(&[
+        MODULE,
+        (
+            "a.cue",
+            "@extern(embed)\npackage p\nj: _ @embed(file=nope.json)\n",
+        ),
+    ]);
+    assert_eq!(
+        load_err(&bad, &Config::default()),
+        "a.cue:3:6: cannot embed nope.json: file not found"
+    );
+}
