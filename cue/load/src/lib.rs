@@ -26,6 +26,7 @@ mod embed;
 mod error;
 mod loader;
 mod module;
+mod session;
 mod tags;
 
 use std::collections::BTreeMap;
