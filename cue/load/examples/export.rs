@@ -1,7 +1,8 @@
 //! `cargo run -p cue-load --example export -- DIR [-e EXPR] [-p PKG]
 //! [-t key=value]... [-T var=value]... [--repeat N]`: loads the package in
 //! the module directory DIR and prints `EXPR` (default: the whole value)
-//! as JSON like `cue export`. With `--repeat N` it loads N times with one
+//! (an expression evaluated in the package, like `cue export -e`) as JSON
+//! like `cue export`. With `--repeat N` it loads N times with one
 //! loader and prints the cold and warm load times on stderr.
 
 use std::collections::BTreeMap;
@@ -77,7 +78,7 @@ fn main() {
     let inst = inst.unwrap();
     let t = Instant::now();
     let v = match &expr {
-        Some(e) => match inst.value.lookup(e) {
+        Some(e) => match loader.load_expr(&files, &cfg, e) {
             Ok(v) => v,
             Err(e) => {
                 eprintln!("{e}");

@@ -13,6 +13,10 @@ use std::rc::Rc;
 
 pub(crate) type Hash = [u8; 32];
 
+/// The file and hidden field [`Loader::load_expr`] adds.
+const EXPR_FILE: &str = "ferry-expr.cue";
+const EXPR_FIELD: &str = "_ferry_expr";
+
 pub(crate) fn sha(b: &[u8]) -> Hash {
     Sha256::digest(b).into()
 }
@@ -155,6 +159,44 @@ impl Loader {
             module: s.module,
             package,
             files: names,
+        })
+    }
+
+    /// Loads the package like [`Loader::load`] and evaluates `expr` in its
+    /// scope, like `cue export -e EXPR`: the expression (checked to be one
+    /// expression) is added as a hidden field in an extra file of the
+    /// package, `ferry-expr.cue`, so references resolve as in the package.
+    pub fn load_expr(
+        &mut self,
+        files: &FileMap,
+        cfg: &Config,
+        expr: &str,
+    ) -> Result<Value, LoadErrors> {
+        let id = self.rt.add_source("<expr>", expr);
+        let (_, errs) = cue_syntax::parse_expr(id, "<expr>", expr);
+        if let Some(e) = errs.into_iter().next() {
+            return Err(LoadError::at(e.message, "<expr>", e.span).into());
+        }
+        let inst = self.load(files, cfg)?;
+        let mut cfg = cfg.clone();
+        cfg.package = Some(inst.package.clone());
+        let text = format!(
+            "package {}\n\n{EXPR_FIELD}: ({})\n",
+            inst.package,
+            expr.trim()
+        );
+        let dir = crate::session::normalize_dir(&cfg.dir);
+        let path = if dir.is_empty() {
+            EXPR_FILE.to_string()
+        } else {
+            format!("{dir}/{EXPR_FILE}")
+        };
+        cfg.overlays.insert(path, text.into_bytes());
+        let inst = self.load(files, &cfg)?;
+        inst.value.lookup(EXPR_FIELD).map_err(|mut e| {
+            let rest = e.path.strip_prefix(EXPR_FIELD).unwrap_or(&e.path);
+            e.path = rest.trim_start_matches('.').to_string();
+            LoadError::new(e.to_string()).into()
         })
     }
 

@@ -416,3 +416,26 @@ fn embed_files_and_globs() {
         "a.cue:3:6: cannot embed nope.json: file not found"
     );
 }
+
+#[test]
+fn expressions_evaluate_in_package_scope() {
+    let files = map(&[
+        MODULE,
+        (
+            "a.cue",
+            "package p\n#D: {a: int, b: a + 1}\nx: #D & {a: 1}\nl: [10, 20]\n",
+        ),
+    ]);
+    let mut ld = Loader::new();
+    let cfg = Config::default();
+    let v = ld.load_expr(&files, &cfg, "x").unwrap();
+    assert_eq!(v.to_json_string(false).unwrap(), r#"{"a":1,"b":2}"#);
+    let v = ld.load_expr(&files, &cfg, "l[1] + x.b").unwrap();
+    assert_eq!(v.to_json_string(false).unwrap(), "22");
+    // Not one expression: refused before anything is spliced.
+    let e = ld.load_expr(&files, &cfg, "x\n)\ny: (1").unwrap_err();
+    assert!(e.to_string().starts_with("<expr>:2:1: "), "{e}");
+    // The package's files are unchanged.
+    let inst = ld.load(&files, &cfg).unwrap();
+    assert_eq!(inst.files, vec!["a.cue"]);
+}
