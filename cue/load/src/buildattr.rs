@@ -14,6 +14,18 @@ pub fn eval(body: &str, set: &BTreeSet<String>) -> Result<bool, String> {
     Ok(v)
 }
 
+/// The tag names an `@if` body mentions.
+pub fn idents(body: &str) -> Vec<String> {
+    lex(body)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| match t {
+            Tok::Ident(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
 #[derive(Debug, PartialEq)]
 enum Tok {
     Ident(String),

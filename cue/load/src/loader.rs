@@ -139,6 +139,8 @@ impl Loader {
             tag_values,
             build_tags,
             declared: BTreeSet::new(),
+            shorts: BTreeSet::new(),
+            if_tags: BTreeSet::new(),
             resolved: HashMap::new(),
             active: Vec::new(),
         };
@@ -149,6 +151,11 @@ impl Loader {
         for k in s.tag_values.keys() {
             if !s.declared.contains(k) {
                 errs.push(LoadError::new(format!("no tag for {k:?}")));
+            }
+        }
+        for t in &s.build_tags {
+            if !s.shorts.contains(t) && !s.if_tags.contains(t) {
+                errs.push(LoadError::new(format!("tag {t:?} not used in any file")));
             }
         }
         if !errs.is_empty() {

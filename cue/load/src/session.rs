@@ -40,8 +40,12 @@ pub(crate) struct Session<'a> {
     pub(crate) module: Option<String>,
     pub(crate) tag_values: BTreeMap<String, String>,
     pub(crate) build_tags: BTreeSet<String>,
-    /// Tag names (and shorthands) declared by loaded packages.
+    /// Tag names declared by loaded packages.
     pub(crate) declared: BTreeSet<String>,
+    /// Their shorthands (`short=a|b`).
+    pub(crate) shorts: BTreeSet<String>,
+    /// Tag names `@if` attributes of loaded packages mention.
+    pub(crate) if_tags: BTreeSet<String>,
     /// Import path as written -> package key, for this load.
     pub(crate) resolved: HashMap<String, String>,
     /// Import paths being loaded (cycle detection).
@@ -192,6 +196,7 @@ impl Session<'_> {
         for p in files {
             errs.extend(p.syntax.iter().cloned());
             if let Some((body, span)) = &p.build_if {
+                self.if_tags.extend(buildattr::idents(body));
                 match buildattr::eval(body, &self.build_tags) {
                     Ok(true) => {}
                     Ok(false) => continue,
@@ -223,7 +228,7 @@ impl Session<'_> {
             errs.extend(p.tag_errs.iter().cloned());
             for t in &p.tags {
                 self.declared.insert(t.key.clone());
-                self.declared.extend(t.shorts.iter().cloned());
+                self.shorts.extend(t.shorts.iter().cloned());
                 let v = if let Some(v) = self.tag_values.get(&t.key) {
                     Some(v.clone())
                 } else if let Some(sh) = t.shorts.iter().find(|s| self.build_tags.contains(*s)) {

@@ -269,6 +269,9 @@ fn tag_errors() {
     );
     let e = load_err(&files, &tags(&["nosuch=1"]));
     assert_eq!(e, "no tag for \"nosuch\"");
+    // A bare tag must be a shorthand or be mentioned by an `@if`.
+    let e = load_err(&files, &tags(&["name"]));
+    assert_eq!(e, "tag \"name\" not used in any file");
     let cfg = Config {
         tag_vars: Some(BTreeMap::new()),
         ..Default::default()
