@@ -442,3 +442,20 @@ fn expressions_evaluate_in_package_scope() {
     let inst = ld.load(&files, &cfg).unwrap();
     assert_eq!(inst.files, vec!["a.cue"]);
 }
+
+#[test]
+fn unreferenced_definitions_of_imports_are_not_evaluated() {
+    let files = map(&[
+        MODULE,
+        (
+            "a.cue",
+            "package a\nimport \"k8s.io/v1\"\ny: v1.#Ok & {x: 1}\n",
+        ),
+        (
+            "cue.mod/gen/k8s.io/v1/t.cue",
+            "package v1\n#Ok: {x: int, z?: #Bad}\n#Bad: {a: 1 & 2}\n#Worse: #Bad & {b: 3}\n",
+        ),
+    ]);
+    let inst = Loader::new().load(&files, &Config::default()).unwrap();
+    assert_eq!(json(&inst, ""), r#"{"y":{"x":1}}"#);
+}
