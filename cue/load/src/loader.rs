@@ -69,7 +69,8 @@ pub struct Instance {
 /// imported packages). Keep one for a whole plan.
 pub struct Loader {
     pub(crate) rt: Runtime,
-    pub(crate) parsed: HashMap<(String, Hash), Rc<Parsed>>,
+    /// Parsed files by (path, name in positions, content hash).
+    pub(crate) parsed: HashMap<(String, String, Hash), Rc<Parsed>>,
     pub(crate) packages: HashMap<Hash, Value>,
     /// Import keys registered with the runtime.
     pub(crate) registered: HashSet<String>,
@@ -214,12 +215,13 @@ impl Loader {
         bytes: &[u8],
     ) -> Result<Rc<Parsed>, LoadError> {
         let hash = sha(bytes);
-        if let Some(p) = self.parsed.get(&(display.clone(), hash)) {
+        let key = (path.to_string(), display.clone(), hash);
+        if let Some(p) = self.parsed.get(&key) {
             self.stats.file_hits += 1;
             return Ok(p.clone());
         }
         let text = std::str::from_utf8(bytes)
-            .map_err(|_| LoadError::new(format!("{display}: invalid UTF-8 in {path}")))?;
+            .map_err(|_| LoadError::new(format!("{display}: file is not valid UTF-8")))?;
         let id = self.rt.add_source(&display, text);
         let (mut ast, errs) = cue_syntax::parse_file(id, &display, text);
         let syntax = errs
@@ -253,7 +255,7 @@ impl Loader {
             tag_errs,
         });
         self.stats.files_parsed += 1;
-        self.parsed.insert((display, hash), p.clone());
+        self.parsed.insert(key, p.clone());
         Ok(p)
     }
 }

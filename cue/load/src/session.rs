@@ -150,8 +150,7 @@ impl Session<'_> {
             None => {
                 let mut here: BTreeMap<&str, &str> = BTreeMap::new();
                 for p in &all {
-                    let path = &p.display[self.cfg.file_prefix.len()..];
-                    if let (true, Some(n)) = (parent(path) == dir, p.package.as_deref()) {
+                    if let (true, Some(n)) = (parent(&p.path) == dir, p.package.as_deref()) {
                         here.entry(n).or_insert(p.display.as_str());
                     }
                 }
