@@ -192,13 +192,13 @@ fn check_eq(
         Err(e) => return Outcome::Fail(format!("lookup failed: {e}")),
     };
     let want = rt.compile_ast_expr(expected, None);
-    if let Some(e) = want.err() {
-        if cat == Category::EqConcrete {
-            return Outcome::Unsupported(format!(
-                "cannot evaluate expected value {text}: {}",
-                e.message
-            ));
-        }
+    if let Some(e) = want.err()
+        && cat == Category::EqConcrete
+    {
+        return Outcome::Unsupported(format!(
+            "cannot evaluate expected value {text}: {}",
+            e.message
+        ));
     }
     if cat == Category::EqConcrete {
         if let Some(e) = got.err() {
