@@ -43,9 +43,9 @@ mod planning;
 mod requirements;
 pub mod runtime;
 pub mod source;
+pub mod tags;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
-pub mod tags;
 
 pub use cue_eval as cue;
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity};
