@@ -257,15 +257,25 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
     // `values` is the merged values under the module's schema; it need not
     // be concrete (the tags complete it inside `timoni.instance`), but it
     // must not be an error.
-    if let Err(e) = root.lookup("values").and_then(|v| v.validate(false)) {
-        out.diags.push(values_diag(&e, &values_locator, inst));
+    let values = root.lookup("values");
+    if let Err(e) = values
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|v| v.validate(false))
+    {
+        let at = values.ok().map(|v| deepest_error(&v, &inst.values, false));
+        out.diags.push(values_diag(&e, &values_locator, inst, at));
         return out;
     }
     out.values = merged;
     match root.lookup("timoni.instance") {
         Ok(i) => {
             if let Err(e) = i.validate(true) {
-                out.diags.push(values_diag(&e, &values_locator, inst));
+                let at = i
+                    .lookup("config")
+                    .ok()
+                    .map(|c| deepest_error(&c, &inst.values, true));
+                out.diags.push(values_diag(&e, &values_locator, inst, at));
                 return out;
             }
         }
@@ -300,7 +310,7 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
                 continue;
             }
             Err(e) => {
-                out.diags.push(values_diag(&e, &values_locator, inst));
+                out.diags.push(values_diag(&e, &values_locator, inst, None));
                 continue;
             }
         };
@@ -313,12 +323,16 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
     out
 }
 
-/// Nulls dropped, `List` kinds expanded into their items.
+/// Nulls dropped, `List` kinds (`List`, `ConfigMapList`, ... with `items`)
+/// expanded into their items.
 fn expand(item: Value, out: &mut Vec<Value>) {
     match item {
         Value::Null => {}
         Value::Object(ref map)
-            if map.get("kind").and_then(Value::as_str) == Some("List")
+            if map
+                .get("kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| k.ends_with("List"))
                 && map.get("items").is_some_and(Value::is_array) =>
         {
             if let Some(Value::Array(items)) = item.get("items").cloned() {
@@ -333,14 +347,33 @@ fn expand(item: Value, out: &mut Vec<Value>) {
 
 /// An error about values: located at the bundle's value when the error's
 /// path is under `values` (or the instance config) and the bundle sets it.
-fn values_diag(e: &cue_eval::Error, bundle_values: &Locator, inst: &Instance) -> Diagnostic {
+/// `refined`: the path below the values that still fails, found by
+/// probing the bundle's values (more precise than the error's own path).
+fn values_diag(
+    e: &cue_eval::Error,
+    bundle_values: &Locator,
+    inst: &Instance,
+    refined: Option<Vec<String>>,
+) -> Diagnostic {
     let path = split_path(&e.path);
-    let rel: Option<&[String]> = match path.as_slice() {
+    let from_error: Option<&[String]> = match path.as_slice() {
         [first, rest @ ..] if first == "values" => Some(rest),
         [a, b, c, rest @ ..] if a == "timoni" && b == "instance" && c == "config" => Some(rest),
         _ => None,
     };
+    let rel: Option<&[String]> = match (&refined, from_error) {
+        (Some(r), Some(f)) if r.len() > f.len() => Some(r.as_slice()),
+        (Some(r), None) if !r.is_empty() => Some(r.as_slice()),
+        (_, f) => f,
+    };
     let mut d = eval_diag(e, &Locator::default(), &[]);
+    if let (Some(r), true) = (&refined, !refined.as_ref().is_some_and(Vec::is_empty)) {
+        let shown = format!("values.{}", r.join("."));
+        if !d.message.starts_with(&shown) {
+            d.message = format!("{shown}: {}", e.message);
+            d.path = Some(shown);
+        }
+    }
     if let Some(rel) = rel {
         // The deepest path the bundle sets.
         for len in (0..=rel.len()).rev() {
@@ -361,6 +394,33 @@ fn values_diag(e: &cue_eval::Error, bundle_values: &Locator, inst: &Instance) ->
         }
     }
     d
+}
+
+/// The deepest path of the bundle's values under which `v` still fails
+/// validation (empty when no single field is to blame).
+fn deepest_error(v: &cue_eval::Value, values: &crate::data::Node, concrete: bool) -> Vec<String> {
+    let mut path = Vec::new();
+    let (mut v, mut node) = (v.clone(), values);
+    'descend: while let crate::data::Kind::Map(entries) = &node.kind {
+        for e in entries {
+            let child = v.lookup_path(&[cue_eval::Selector::Str(e.key.clone())]);
+            match child {
+                Ok(c) if c.validate(concrete).is_err() => {
+                    path.push(e.key.clone());
+                    v = c;
+                    node = &e.value;
+                    continue 'descend;
+                }
+                Err(_) => {
+                    path.push(e.key.clone());
+                    break 'descend;
+                }
+                Ok(_) => {}
+            }
+        }
+        break;
+    }
+    path
 }
 
 /// Timoni's merge of bundle values over the module defaults: structs merge
@@ -567,6 +627,17 @@ mod tests {
             &mut out,
         );
         expand(Value::Null, &mut out);
-        assert_eq!(out, vec![json!({"kind": "A"}), json!({"kind": "B"})]);
+        expand(
+            json!({"apiVersion": "v1", "kind": "ConfigMapList", "items": [{"kind": "C"}]}),
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![
+                json!({"kind": "A"}),
+                json!({"kind": "B"}),
+                json!({"kind": "C"})
+            ]
+        );
     }
 }

@@ -17,6 +17,9 @@ pub const LABEL_INSTANCE_NAMESPACE: &str = "instance.timoni.sh/namespace";
 /// `bundle.timoni.sh/name`.
 pub const LABEL_BUNDLE_NAME: &str = "bundle.timoni.sh/name";
 
+/// The API server's limit on the total size of an object's annotations.
+const MAX_ANNOTATIONS_SIZE: usize = 256 * 1024;
+
 /// Kubernetes' built-in cluster-scoped kinds, as `(group, kind)`.
 const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("", "Namespace"),
@@ -320,6 +323,23 @@ pub fn process(
     };
     check_string_map(meta, "labels", true, &mut errors, at);
     check_string_map(meta, "annotations", false, &mut errors, at);
+    let annotations_size: usize = meta
+        .get("annotations")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+                .sum()
+        })
+        .unwrap_or(0);
+    if annotations_size > MAX_ANNOTATIONS_SIZE {
+        err(
+            &mut errors,
+            format!(
+                "metadata.annotations: too long: {annotations_size} bytes, at most {MAX_ANNOTATIONS_SIZE}"
+            ),
+        );
+    }
     let labels = meta
         .entry("labels")
         .or_insert_with(|| Value::Object(Map::new()));
@@ -504,6 +524,9 @@ mod tests {
         let e = run(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "1svc"}}))
             .unwrap_err();
         assert!(e[0].message.contains("RFC 1035"));
+        let big = "x".repeat(300 * 1024);
+        let e = run(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "annotations": {"k": big}}})).unwrap_err();
+        assert!(e[0].message.contains("too long"), "{e:?}");
         let e = run(json!(["not", "an", "object"])).unwrap_err();
         assert!(e[0].message.contains("not a struct"));
     }

@@ -409,6 +409,28 @@ fn plan_cluster(
             .or_insert_with(|| Rc::new(build::load(&key_text, files)))
             .clone();
         let is_file = inst.module.url.starts_with("file://");
+        if !is_file {
+            let want_digest = inst.module.digest.as_deref();
+            let version_ok = inst.module.version == "latest" || inst.module.version == m.version;
+            let digest_ok = want_digest.is_none() || want_digest == m.digest.as_deref();
+            if !(version_ok && digest_ok) {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "module {}: the upstream version {} ({}) doesn't match the requested {}{}",
+                        inst.module.url,
+                        m.version,
+                        m.digest.as_deref().unwrap_or("no digest"),
+                        inst.module.version,
+                        want_digest.map(|d| format!("@{d}")).unwrap_or_default()
+                    ))
+                    .at_opt(inst.module.url_loc.as_ref())
+                    .cluster(name.clone())
+                    .instance(inst.name.clone()),
+                );
+                built.push((inst, pm, None));
+                continue;
+            }
+        }
         let module_version = if is_file {
             DEVEL_VERSION.to_string()
         } else {

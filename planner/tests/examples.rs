@@ -70,3 +70,22 @@ fn example_runtime_selects_clusters_in_declaration_order() {
     .unwrap_err();
     assert!(e[0].message.contains("no cluster found"), "{e:?}");
 }
+
+#[test]
+fn example_requirements_for_all_clusters() {
+    let r = planner::requirements(&input(Options::default())).unwrap_or_else(|d| panic!("{d:#?}"));
+    let names: Vec<_> = r.clusters.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["staging-1", "production-1", "production-2"]);
+    let groups: Vec<_> = r.clusters.iter().map(|c| c.group.as_str()).collect();
+    assert_eq!(groups, ["staging", "production", "production"]);
+    assert_eq!(r.modules.len(), 2);
+    assert_eq!(r.modules[0].path.as_deref(), Some("examples/modules/cache"));
+    assert_eq!(
+        r.modules[0].used_by,
+        [
+            "staging-1/cache",
+            "production-1/cache",
+            "production-2/cache"
+        ]
+    );
+}

@@ -492,12 +492,17 @@ fn bad_inputs_are_located() {
         "values: {\n\t\t\t\tmessage: \"api\"\n\t\t\t\treplicas: 50\n\t\t\t}",
     ));
     let d = one_error(&out);
-    // Located in the bundle at the instance's values (line 24), or at the
-    // value itself (line 26) once the evaluator reports the full path of
-    // disjunction errors.
-    assert_eq!(d.file.as_deref(), Some("b.cue"), "{d:?}");
-    assert!(matches!(d.line, Some(24) | Some(26)), "{d:?}");
+    assert_eq!(
+        (d.file.as_deref(), d.line, d.col),
+        (Some("b.cue"), Some(26), Some(15)),
+        "{d:?}"
+    );
+    assert!(d.message.starts_with("values.replicas: "), "{d:?}");
     assert!(d.message.contains("50"), "{d:?}");
+    assert!(
+        d.message.contains("examples/modules/app/timoni.cue:"),
+        "{d:?}"
+    );
     assert_eq!(d.instance.as_deref(), Some("api"));
     // The other instance and the other clusters still plan.
     assert!(
@@ -646,4 +651,77 @@ fn bad_input_version_and_no_bundle() {
     );
     let i = input(vec![]);
     assert!(one_error(&planner::plan(&i)).message.contains("no bundle"));
+}
+
+#[test]
+fn oci_modules_must_match_the_requested_version_and_digest() {
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let other = format!("sha256:{}", "b".repeat(64));
+    let bundle = |version: &str, digest: Option<&str>| BundleSource {
+        name: "b.yaml".into(),
+        text: format!(
+            "bundle:\n  apiVersion: v1alpha1\n  name: shop\n  instances:\n    web:\n      module:\n        url: oci://ghcr.io/x/app\n        version: {version}\n{}      namespace: shop\n      values:\n        message: hi\n",
+            digest
+                .map(|d| format!("        digest: {d}\n"))
+                .unwrap_or_default()
+        ),
+        base_dir: ".".into(),
+    };
+    let run = |b: BundleSource, key: &str| {
+        let mut i = input(vec![b]);
+        let mut m = module();
+        m.url = "oci://ghcr.io/x/app".into();
+        m.version = "1.2.3".into();
+        m.digest = Some(digest.clone());
+        i.modules = [(key.to_string(), m)].into();
+        planner::plan(&i)
+    };
+    let ok = run(bundle("1.2.3", None), "oci://ghcr.io/x/app:1.2.3");
+    assert!(errors(&ok).is_empty(), "{:#?}", ok.diagnostics);
+    let web = &ok.clusters[0].instances[0];
+    assert_eq!(web.module.version, "1.2.3");
+    assert_eq!(web.module.digest.as_deref(), Some(digest.as_str()));
+    let latest = run(
+        bundle("latest", Some(&digest)),
+        &format!("oci://ghcr.io/x/app:latest@{digest}"),
+    );
+    assert!(errors(&latest).is_empty(), "{:#?}", latest.diagnostics);
+    let bad = run(
+        bundle("1.2.3", Some(&other)),
+        &format!("oci://ghcr.io/x/app:1.2.3@{other}"),
+    );
+    let d = one_error(&bad);
+    assert!(d.message.contains("doesn't match"), "{}", d.message);
+    assert_eq!((d.file.as_deref(), d.line), (Some("b.yaml"), Some(7)));
+}
+
+#[test]
+fn schema_errors_point_into_the_bundle() {
+    let with = |values: &str| {
+        let text = BUNDLE_CUE.replace("values: message: \"api\"", values);
+        let out = planner::plan(&input(vec![BundleSource {
+            name: "b.cue".into(),
+            text,
+            base_dir: "examples".into(),
+        }]));
+        one_error(&out)
+    };
+    // A field the closed schema does not allow.
+    let d = with("values: {\n\t\t\t\tmessage: \"api\"\n\t\t\t\ttypo: 1\n\t\t\t}");
+    assert!(d.message.contains("typo"), "{d:?}");
+    assert_eq!(
+        (d.file.as_deref(), d.line),
+        (Some("b.cue"), Some(26)),
+        "{d:?}"
+    );
+    // A value of the wrong type.
+    let d = with("values: message: 1");
+    assert!(d.message.starts_with("values.message: "), "{d:?}");
+    assert!(d.message.contains("mismatched types"), "{d:?}");
+    assert_eq!(
+        (d.file.as_deref(), d.line, d.col),
+        (Some("b.cue"), Some(24), Some(21)),
+        "{d:?}"
+    );
+    assert_eq!(d.instance.as_deref(), Some("api"));
 }

@@ -2,3 +2,5 @@
 //! and the real browser.
 
 pub mod browser;
+pub mod conformance;
+pub mod fleet;

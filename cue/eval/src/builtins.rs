@@ -12,7 +12,10 @@ fn arity(name: &str, args: &[RExpr], n: usize, span: Span) -> Result<(), Val> {
     if args.len() != n {
         return Err(Err::new(
             ErrorKind::Eval,
-            format!("{name}: wrong number of arguments (got {}, want {n})", args.len()),
+            format!(
+                "{name}: wrong number of arguments (got {}, want {n})",
+                args.len()
+            ),
             vec![span],
         ));
     }
@@ -70,6 +73,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                         group: 0,
                         embed: false,
                     },
+                    chain: None,
                 }],
             );
             eng.mark_closed(t);
@@ -83,7 +87,11 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 other => {
                     return Err::new(
                         ErrorKind::Eval,
-                        format!("{}: argument must be a list, got {}", b.name(), scalar_text(&other)),
+                        format!(
+                            "{}: argument must be a list, got {}",
+                            b.name(),
+                            scalar_text(&other)
+                        ),
                         vec![span],
                     );
                 }
@@ -95,6 +103,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                     .map(|a| Conj {
                         x: CExpr::Val(Val::Vertex(a), span),
                         ci: CI::default(),
+                        chain: None,
                     })
                     .collect();
                 let t = eng.temp(None, conjs);
@@ -148,13 +157,38 @@ fn str_arg(eng: &mut Engine, e: &RExpr, env: &Env) -> Result<Rc<str>, Val> {
 
 /// Calls a standard library function. Only a few are built in so far; the
 /// full library comes with issue 7.
-pub fn call_pkg(eng: &mut Engine, pkg: &str, name: &str, args: &[RExpr], env: &Env, span: Span) -> Val {
+pub fn call_pkg(
+    eng: &mut Engine,
+    pkg: &str,
+    name: &str,
+    args: &[RExpr],
+    env: &Env,
+    span: Span,
+) -> Val {
+    let want = match (pkg, name) {
+        ("strings", "Join" | "HasPrefix" | "HasSuffix" | "Contains") => 2,
+        _ => 1,
+    };
+    if args.len() != want {
+        return Err::new(
+            ErrorKind::Eval,
+            format!(
+                "{pkg}.{name}: wrong number of arguments (got {}, want {want})",
+                args.len()
+            ),
+            vec![span],
+        );
+    }
     let r: Result<Val, Val> = (|| match (pkg, name) {
         ("strings", "Join") => {
             let l = eng.eval(&args[0], env);
             let sep = str_arg(eng, &args[1], env)?;
             let Val::Vertex(w) = l else {
-                return Err(Err::new(ErrorKind::Eval, "strings.Join: not a list", vec![span]));
+                return Err(Err::new(
+                    ErrorKind::Eval,
+                    "strings.Join: not a list",
+                    vec![span],
+                ));
             };
             let mut parts = Vec::new();
             for a in eng.arc_list(w) {
@@ -164,8 +198,15 @@ pub fn call_pkg(eng: &mut Engine, pkg: &str, name: &str, args: &[RExpr], env: &E
                     b @ Val::Bottom(_) => return Err(b),
                     other => {
                         return Err(Err::new(
-                            if other.is_concrete_scalar() { ErrorKind::Eval } else { ErrorKind::Incomplete },
-                            format!("strings.Join: element {} is not a string", scalar_text(&other)),
+                            if other.is_concrete_scalar() {
+                                ErrorKind::Eval
+                            } else {
+                                ErrorKind::Incomplete
+                            },
+                            format!(
+                                "strings.Join: element {} is not a string",
+                                scalar_text(&other)
+                            ),
                             vec![span],
                         ));
                     }

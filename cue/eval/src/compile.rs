@@ -66,8 +66,14 @@ fn int_range(lo: i128, hi: u128, span: Span) -> RExpr {
     Expr::new(
         ExprKind::Unify(vec![
             basic(K_INT, span),
-            Expr::new(ExprKind::Bound(BoundOp::Ge, n(Number::Int(lo.into()))), span),
-            Expr::new(ExprKind::Bound(BoundOp::Le, n(Number::Int(hi.into()))), span),
+            Expr::new(
+                ExprKind::Bound(BoundOp::Ge, n(Number::Int(lo.into()))),
+                span,
+            ),
+            Expr::new(
+                ExprKind::Bound(BoundOp::Le, n(Number::Int(hi.into()))),
+                span,
+            ),
         ]),
         span,
     )
@@ -103,7 +109,10 @@ fn universe(name: &str, span: Span) -> Option<RExpr> {
             ExprKind::Unify(vec![
                 basic(K_INT, span),
                 Expr::new(
-                    ExprKind::Bound(BoundOp::Ge, Expr::new(ExprKind::Num(Number::Int(0.into())), span)),
+                    ExprKind::Bound(
+                        BoundOp::Ge,
+                        Expr::new(ExprKind::Num(Number::Int(0.into())), span),
+                    ),
                     span,
                 ),
             ]),
@@ -150,7 +159,10 @@ impl<'a> Compiler<'a> {
         for f in files {
             let mut names = top.clone();
             for imp in &f.imports {
-                names.insert(imp.local_name().to_string(), Target::Import(imp.path_only().into()));
+                names.insert(
+                    imp.local_name().to_string(),
+                    Target::Import(imp.path_only().into()),
+                );
             }
             out.push(self.struct_lit(&f.decls, f.span, Some(names)));
         }
@@ -198,7 +210,10 @@ impl<'a> Compiler<'a> {
         if let Some(e) = universe(name, span) {
             return e;
         }
-        Expr::new(ExprKind::Error(format!("reference \"{name}\" not found").into()), span)
+        Expr::new(
+            ExprKind::Error(format!("reference \"{name}\" not found").into()),
+            span,
+        )
     }
 
     fn struct_lit(
@@ -261,7 +276,11 @@ impl<'a> Compiler<'a> {
                     ast::Label::Pattern { alias, expr, .. } => {
                         let pat = self.expr(expr);
                         let names = alias.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
-                        let names = if names.is_empty() { vec![String::new()] } else { names };
+                        let names = if names.is_empty() {
+                            vec![String::new()]
+                        } else {
+                            names
+                        };
                         self.scopes.push(Scope::Bind(names));
                         let value = self.expr(&f.value);
                         self.scopes.pop();
@@ -303,7 +322,9 @@ impl<'a> Compiler<'a> {
         let mut pushed = 0;
         for cl in &c.clauses {
             match cl {
-                ast::Clause::For { key, value, source, .. } => {
+                ast::Clause::For {
+                    key, value, source, ..
+                } => {
                     let src = self.expr(source);
                     clauses.push(Clause::For(src));
                     let k = key.as_ref().map(|k| k.name.clone()).unwrap_or_default();
@@ -385,7 +406,9 @@ impl<'a> Compiler<'a> {
                 let ps = parts
                     .iter()
                     .map(|p| match p {
-                        ast::InterpPart::Lit(b) => InterpPart::Lit(String::from_utf8_lossy(b).into()),
+                        ast::InterpPart::Lit(b) => {
+                            InterpPart::Lit(String::from_utf8_lossy(b).into())
+                        }
                         ast::InterpPart::Expr(x) => InterpPart::Expr(self.expr(x)),
                     })
                     .collect();
@@ -417,7 +440,7 @@ impl<'a> Compiler<'a> {
                 if let ExprKind::Import(p) = &xe.kind {
                     ExprKind::PkgFunc(p.clone(), name.into())
                 } else {
-                    ExprKind::Select(xe, label, name.into())
+                    ExprKind::Select(xe, label, name.into(), sel.span())
                 }
             }
             ast::ExprKind::Index { x, index } => ExprKind::Index(self.expr(x), self.expr(index)),

@@ -19,7 +19,16 @@ use std::rc::Rc;
 
 /// Maximum nesting of evaluation before reporting an error (guards the
 /// native and wasm stacks).
-pub const MAX_DEPTH: u32 = 300;
+pub const MAX_DEPTH: u32 = 100_000;
+/// Default stack budget in bytes (wasm's default stack is 1 MiB).
+pub const STACK_BUDGET: usize = 600 * 1024;
+
+/// An address on the current stack.
+#[inline(never)]
+fn stack_pos() -> usize {
+    let x = 0u8;
+    std::hint::black_box(&x) as *const u8 as usize
+}
 /// Maximum live combinations of one disjunction expansion.
 pub const MAX_DISJUNCTS: usize = 4096;
 
@@ -71,6 +80,31 @@ pub struct Conj {
     pub x: CExpr,
     /// Closedness.
     pub ci: CI,
+    /// The vertices whose conjuncts were inlined to produce this one
+    /// (structural cycle detection).
+    pub chain: Chain,
+}
+
+/// A linked list of inlined vertices.
+pub type Chain = Option<Rc<ChainNode>>;
+
+/// One element of a [`Chain`].
+#[derive(Debug)]
+pub struct ChainNode {
+    /// The inlined vertex.
+    pub v: VId,
+    /// The rest.
+    pub next: Chain,
+}
+
+fn chain_has(mut c: &Chain, v: VId) -> bool {
+    while let Some(n) = c {
+        if n.v == v {
+            return true;
+        }
+        c = &n.next;
+    }
+    false
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,11 +159,15 @@ pub struct Vertex {
     pub is_struct: bool,
     /// Saw a list literal.
     pub is_list: bool,
+    /// Positions of the struct and list literals.
+    pub struct_spans: Vec<Span>,
+    /// Positions of the field declarations that created this arc.
+    pub label_spans: Vec<Span>,
     list_lens: Vec<(u32, bool)>,
     list_types: Vec<(u32, Conj)>,
     patterns: Vec<(Val, Conj)>,
     reqs: Vec<Req>,
-    pending: Vec<Pending>,
+    pending: Vec<(Pending, Chain)>,
     disjs: Vec<DisjSrc>,
     choices: Option<Rc<Vec<usize>>>,
     choice_pos: usize,
@@ -165,6 +203,8 @@ impl Vertex {
             base_spans: Vec::new(),
             is_struct: false,
             is_list: false,
+            struct_spans: Vec::new(),
+            label_spans: Vec::new(),
             list_lens: Vec::new(),
             list_types: Vec::new(),
             patterns: Vec::new(),
@@ -198,6 +238,12 @@ pub struct Engine {
     child_groups: HashMap<(u32, Label), u32>,
     /// Label sym for temporaries.
     temp_sym: Option<Sym>,
+    /// Chain of the conjunct being added.
+    cur_chain: Chain,
+    /// Stack address at the API entry.
+    stack_base: usize,
+    /// Bytes of stack evaluation may use before failing with an error.
+    pub stack_budget: usize,
 }
 
 fn env_frame(env: &Env, up: u32) -> Option<&Rc<EnvNode>> {
@@ -221,8 +267,22 @@ impl Engine {
     pub fn new() -> Self {
         Engine {
             next_group: 1,
+            stack_budget: STACK_BUDGET,
             ..Default::default()
         }
+    }
+
+    /// Marks the stack position of an API entry.
+    pub fn enter(&mut self) {
+        self.stack_base = stack_pos();
+    }
+
+    /// Whether evaluation nests too deeply (by depth or stack use).
+    pub fn too_deep(&mut self) -> bool {
+        if self.stack_base == 0 {
+            self.stack_base = stack_pos();
+        }
+        self.depth > MAX_DEPTH || self.stack_base.abs_diff(stack_pos()) > self.stack_budget
     }
 
     /// Allocates a vertex.
@@ -232,8 +292,15 @@ impl Engine {
     }
 
     /// A temporary vertex holding conjuncts.
-    pub fn temp(&mut self, parent: Option<VId>, conjs: Vec<Conj>) -> VId {
-        let sym = *self.temp_sym.get_or_insert_with(|| self.interner.intern("<temp>"));
+    pub fn temp(&mut self, parent: Option<VId>, mut conjs: Vec<Conj>) -> VId {
+        for c in conjs.iter_mut() {
+            if c.chain.is_none() {
+                c.chain = self.cur_chain.clone();
+            }
+        }
+        let sym = *self
+            .temp_sym
+            .get_or_insert_with(|| self.interner.intern("<temp>"));
         let id = self.alloc(parent, Label::Hidden(sym), ArcType::Regular);
         self.verts[id as usize].conjs = conjs;
         id
@@ -299,7 +366,11 @@ impl Engine {
         match l {
             Label::Field(s) => {
                 let n = self.interner.name(s);
-                if is_ident(n) { n.to_string() } else { cue_syntax::literal::quote_string(n) }
+                if is_ident(n) {
+                    n.to_string()
+                } else {
+                    cue_syntax::literal::quote_string(n)
+                }
             }
             Label::Def(s) | Label::Hidden(s) => self.interner.name(s).to_string(),
             Label::Index(i) => i.to_string(),
@@ -308,7 +379,9 @@ impl Engine {
 
     fn is_ancestor(&self, a: VId, mut b: VId) -> bool {
         loop {
-            let Some(p) = self.v(b).parent else { return false };
+            let Some(p) = self.v(b).parent else {
+                return false;
+            };
             if p == a {
                 return true;
             }
@@ -347,7 +420,10 @@ impl Engine {
     }
 
     /// Adds a conjunct to a vertex, re-opening it when already expanded.
-    pub fn push_conj(&mut self, v: VId, c: Conj) {
+    pub fn push_conj(&mut self, v: VId, mut c: Conj) {
+        if c.chain.is_none() {
+            c.chain = self.cur_chain.clone();
+        }
         let st = self.v(v).st;
         if st >= St::Arcs {
             self.reset(v);
@@ -373,8 +449,15 @@ impl Engine {
         if self.v(v).st != St::New {
             return v;
         }
-        if self.depth > MAX_DEPTH {
-            self.set_err(v, Err::new(ErrorKind::Eval, "evaluation too deep (nesting limit reached)", vec![]));
+        if self.too_deep() {
+            self.set_err(
+                v,
+                Err::new(
+                    ErrorKind::Eval,
+                    "evaluation too deep (nesting limit reached)",
+                    vec![],
+                ),
+            );
             self.vm(v).st = St::Done;
             return v;
         }
@@ -424,6 +507,25 @@ impl Engine {
     }
 
     fn add(&mut self, v: VId, c: Conj) {
+        if self.too_deep() {
+            self.set_err(
+                v,
+                Err::new(
+                    ErrorKind::Eval,
+                    "evaluation too deep (nesting limit reached)",
+                    vec![],
+                ),
+            );
+            return;
+        }
+        self.depth += 1;
+        let saved = std::mem::replace(&mut self.cur_chain, c.chain.clone());
+        self.add_inner(v, c);
+        self.cur_chain = saved;
+        self.depth -= 1;
+    }
+
+    fn add_inner(&mut self, v: VId, c: Conj) {
         let (e, env) = match c.x {
             CExpr::Val(val, span) => return self.add_val(v, val, c.ci, span),
             CExpr::Expr(e, env) => (e, env),
@@ -441,6 +543,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(p.clone(), env.clone()),
                             ci: c.ci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -469,6 +572,7 @@ impl Engine {
                             Conj {
                                 x: CExpr::Expr(e, env),
                                 ci,
+                                chain: self.cur_chain.clone(),
                             },
                         );
                     }
@@ -501,6 +605,18 @@ impl Engine {
             return;
         }
         if self.is_ancestor(w, v) {
+            let path = self.path(w);
+            self.set_err(
+                v,
+                Err::new(
+                    ErrorKind::StructuralCycle,
+                    format!("structural cycle (reference to {path})"),
+                    vec![span],
+                ),
+            );
+            return;
+        }
+        if chain_has(&self.cur_chain, w) {
             let path = self.path(w);
             self.set_err(
                 v,
@@ -551,9 +667,20 @@ impl Engine {
             self.copy_arcs(v, w, new_ci);
             return;
         }
+        let chain = Some(Rc::new(ChainNode {
+            v: w,
+            next: self.cur_chain.clone(),
+        }));
         for c in conjs {
             let ci2 = if def { new_ci } else { merge_ci(ci, c.ci) };
-            self.add(v, Conj { x: c.x, ci: ci2 });
+            self.add(
+                v,
+                Conj {
+                    x: c.x,
+                    ci: ci2,
+                    chain: chain.clone(),
+                },
+            );
         }
     }
 
@@ -581,20 +708,37 @@ impl Engine {
                         group: 0,
                         embed: false,
                     },
+                    chain: self.cur_chain.clone(),
                 },
             );
         }
     }
 
-    fn add_struct(&mut self, v: VId, lit: Rc<StructLit>, env: Env, ci: CI, _span: Span) {
-        self.vm(v).is_struct = true;
+    fn add_struct(&mut self, v: VId, lit: Rc<StructLit>, env: Env, ci: CI, span: Span) {
+        // `{2}` and `{2, #x: 1}` are the scalar 2: a literal that only
+        // embeds (besides definitions, hidden fields and lets) is a struct
+        // only if an embedding makes it one.
+        let only_embeds = lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)))
+            && lit.decls.iter().all(|d| match d {
+                Decl::Embed(_) => true,
+                Decl::Field { label, .. } => !matches!(label, Label::Field(_)),
+                _ => false,
+            });
+        if !only_embeds {
+            self.vm(v).is_struct = true;
+            self.vm(v).struct_spans.push(span);
+        }
         let env2: Env = Some(Rc::new(EnvNode {
             parent: env,
             frame: Frame::Struct(v, Some(lit.clone())),
         }));
         let has_embed = lit.decls.iter().any(|d| matches!(d, Decl::Embed(_)));
         let g = if ci.closing > 0 {
-            let g = if ci.group != 0 { ci.group } else { self.new_group() };
+            let g = if ci.group != 0 {
+                ci.group
+            } else {
+                self.new_group()
+            };
             self.req(v, g).active = true;
             g
         } else if ci.group != 0 && ci.embed {
@@ -606,7 +750,12 @@ impl Engine {
         };
         for d in lit.decls.iter() {
             match d {
-                Decl::Field { label, arc, value, .. } => {
+                Decl::Field {
+                    label,
+                    arc,
+                    value,
+                    span: fspan,
+                } => {
                     if g != 0 {
                         let r = self.req(v, g);
                         if !r.allowed.contains(label) {
@@ -614,22 +763,30 @@ impl Engine {
                         }
                     }
                     let a = self.arc(v, *label, *arc);
+                    self.vm(a).label_spans.push(*fspan);
                     let child_ci = self.child_ci(ci, g, *label);
                     self.push_conj(
                         a,
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
-                Decl::DynField { label, arc, value } => self.vm(v).pending.push(Pending::Dyn(
-                    label.clone(),
-                    *arc,
-                    value.clone(),
-                    env2.clone(),
-                    CI { group: g, ..ci },
-                )),
+                Decl::DynField { label, arc, value } => {
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).pending.push((
+                        Pending::Dyn(
+                            label.clone(),
+                            *arc,
+                            value.clone(),
+                            env2.clone(),
+                            CI { group: g, ..ci },
+                        ),
+                        chain,
+                    ))
+                }
                 Decl::Embed(e) => self.add(
                     v,
                     Conj {
@@ -639,6 +796,7 @@ impl Engine {
                             group: g,
                             embed: true,
                         },
+                        chain: self.cur_chain.clone(),
                     },
                 ),
                 Decl::Pattern { pat, value } => {
@@ -647,11 +805,13 @@ impl Engine {
                         self.req(v, g).patterns.push(pv.clone());
                     }
                     let child_ci = self.child_ci(ci, g, Label::Index(u32::MAX));
+                    let chain = self.cur_chain.clone();
                     self.vm(v).patterns.push((
                         pv,
                         Conj {
                             x: CExpr::Expr(value.clone(), env2.clone()),
                             ci: child_ci,
+                            chain,
                         },
                     ));
                 }
@@ -661,9 +821,19 @@ impl Engine {
                     }
                 }
                 Decl::Comprehension(c) => {
-                    self.vm(v)
-                        .pending
-                        .push(Pending::Comp(c.clone(), env2.clone(), CI { group: g, embed: true, ..ci }))
+                    let chain = self.cur_chain.clone();
+                    self.vm(v).pending.push((
+                        Pending::Comp(
+                            c.clone(),
+                            env2.clone(),
+                            CI {
+                                group: g,
+                                embed: true,
+                                ..ci
+                            },
+                        ),
+                        chain,
+                    ))
                 }
             }
         }
@@ -702,6 +872,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env.clone()),
                             ci: cci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                     i += 1;
@@ -722,11 +893,13 @@ impl Engine {
         self.vm(v).list_lens.push((i, open));
         if let Some(Some(t)) = &lit.ellipsis {
             let cci = self.child_ci(ci, 0, Label::Index(0));
+            let chain = self.cur_chain.clone();
             self.vm(v).list_types.push((
                 i,
                 Conj {
                     x: CExpr::Expr(t.clone(), env.clone()),
                     ci: cci,
+                    chain,
                 },
             ));
         }
@@ -772,6 +945,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(e.clone(), env2),
                             ci: c.ci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -799,7 +973,10 @@ impl Engine {
             let mut stuck = Vec::new();
             let mut errs = Vec::new();
             for p in pend {
-                match self.run_one(v, &p) {
+                let saved = std::mem::replace(&mut self.cur_chain, p.1.clone());
+                let r = self.run_one(v, &p.0);
+                self.cur_chain = saved;
+                match r {
                     Ok(()) => {}
                     Err(e) => {
                         if let Val::Bottom(er) = &e {
@@ -858,6 +1035,7 @@ impl Engine {
                     Conj {
                         x: CExpr::Expr(value.clone(), env.clone()),
                         ci: cci,
+                        chain: self.cur_chain.clone(),
                     },
                 );
                 Ok(())
@@ -871,6 +1049,7 @@ impl Engine {
                         Conj {
                             x: CExpr::Expr(c.body.clone(), env2),
                             ci: *ci,
+                            chain: self.cur_chain.clone(),
                         },
                     );
                 }
@@ -880,7 +1059,14 @@ impl Engine {
         }
     }
 
-    fn run_list_comp(&mut self, v: VId, c: Rc<Comprehension>, env: Env, ci: CI, start: u32) -> Result<u32, Val> {
+    fn run_list_comp(
+        &mut self,
+        v: VId,
+        c: Rc<Comprehension>,
+        env: Env,
+        ci: CI,
+        start: u32,
+    ) -> Result<u32, Val> {
         let mut out = Vec::new();
         self.comp_iter(&c, 0, env, &mut out)?;
         let mut i = start;
@@ -892,6 +1078,7 @@ impl Engine {
                 Conj {
                     x: CExpr::Expr(c.body.clone(), env2),
                     ci: cci,
+                    chain: self.cur_chain.clone(),
                 },
             );
             i += 1;
@@ -900,7 +1087,13 @@ impl Engine {
     }
 
     /// Runs the clauses from `idx`, collecting one environment per yield.
-    fn comp_iter(&mut self, c: &Comprehension, idx: usize, env: Env, out: &mut Vec<Env>) -> Result<(), Val> {
+    fn comp_iter(
+        &mut self,
+        c: &Comprehension,
+        idx: usize,
+        env: Env,
+        out: &mut Vec<Env>,
+    ) -> Result<(), Val> {
         let Some(cl) = c.clauses.get(idx) else {
             out.push(env);
             return Ok(());
@@ -940,7 +1133,11 @@ impl Engine {
                     }
                     other => {
                         return Err(eval_err(
-                            format!("cannot range over {} (found {})", scalar_text(&other), kind_name(other.kind())),
+                            format!(
+                                "cannot range over {} (found {})",
+                                scalar_text(&other),
+                                kind_name(other.kind())
+                            ),
                             src.span,
                         ));
                     }
@@ -985,7 +1182,10 @@ impl Engine {
                 DisjSrc::Vals(a, ..) => a.iter().map(|x| x.1).collect(),
             })
             .collect();
-        let total: usize = sizes.iter().try_fold(1usize, |acc, s| acc.checked_mul(*s)).unwrap_or(usize::MAX);
+        let total: usize = sizes
+            .iter()
+            .try_fold(1usize, |acc, s| acc.checked_mul(*s))
+            .unwrap_or(usize::MAX);
         if total > MAX_DISJUNCTS {
             self.set_err(
                 v,
@@ -1072,7 +1272,9 @@ impl Engine {
                 let e = match last_err {
                     Some(Val::Bottom(e)) => {
                         let mut e2 = (*e).clone();
-                        if !e2.msg.starts_with("empty disjunction") && sizes.iter().product::<usize>() > 1 {
+                        if !e2.msg.starts_with("empty disjunction")
+                            && sizes.iter().product::<usize>() > 1
+                        {
                             e2.msg = format!("empty disjunction: {}", e2.msg);
                         }
                         Val::Bottom(Rc::new(e2))
@@ -1182,10 +1384,15 @@ impl Engine {
                 let spans = xv.base_spans.clone();
                 self.set_err(
                     v,
-                    Err::new(ErrorKind::Eval, "conflicting values struct and list (mismatched types struct and list)", spans),
+                    Err::new(
+                        ErrorKind::Eval,
+                        "conflicting values struct and list (mismatched types struct and list)",
+                        spans,
+                    ),
                 );
             } else if bad {
-                let spans = xv.base_spans.clone();
+                let mut spans = xv.base_spans.clone();
+                spans.extend(xv.struct_spans.iter().copied());
                 let msg = format!(
                     "conflicting values {} and {} (mismatched types {} and {})",
                     scalar_text(&base),
@@ -1200,7 +1407,13 @@ impl Engine {
     }
 
     fn check_closed(&mut self, v: VId) {
-        let reqs: Vec<Req> = self.v(v).reqs.iter().filter(|r| r.active && !r.open).cloned().collect();
+        let reqs: Vec<Req> = self
+            .v(v)
+            .reqs
+            .iter()
+            .filter(|r| r.active && !r.open)
+            .cloned()
+            .collect();
         if reqs.is_empty() {
             return;
         }
@@ -1210,9 +1423,10 @@ impl Engine {
             let Label::Field(sym) = label else { continue };
             let name: Rc<str> = self.interner.name(sym).into();
             for r in &reqs {
-                let ok = r.allowed.contains(&label) || r.patterns.iter().any(|p| self.label_matches(p, &name));
+                let ok = r.allowed.contains(&label)
+                    || r.patterns.iter().any(|p| self.label_matches(p, &name));
                 if !ok {
-                    let spans = self.conj_spans(a);
+                    let spans = self.v(a).label_spans.clone();
                     let e = Err::new(ErrorKind::Eval, format!("field not allowed"), spans);
                     self.set_err(a, e);
                     self.vm(a).st = St::Done;
@@ -1309,7 +1523,7 @@ impl Engine {
 
     /// Evaluates an expression; references yield the (unevaluated) vertex.
     pub fn eval_ref(&mut self, e: &RExpr, env: &Env) -> Val {
-        if self.depth > MAX_DEPTH {
+        if self.too_deep() {
             return eval_err("evaluation too deep (nesting limit reached)", e.span);
         }
         self.depth += 1;
@@ -1322,7 +1536,11 @@ impl Engine {
         let span = e.span;
         match &e.kind {
             ExprKind::Top => Val::Top,
-            ExprKind::Bottom => Err::new(ErrorKind::User, "explicit error (_|_ literal) in source", vec![span]),
+            ExprKind::Bottom => Err::new(
+                ErrorKind::User,
+                "explicit error (_|_ literal) in source",
+                vec![span],
+            ),
             ExprKind::Null => Val::Null,
             ExprKind::Bool(b) => Val::Bool(*b),
             ExprKind::Num(n) => Val::Num(n.clone()),
@@ -1342,6 +1560,7 @@ impl Engine {
                     vec![Conj {
                         x: CExpr::Expr(e.clone(), env.clone()),
                         ci: CI::default(),
+                        chain: self.cur_chain.clone(),
                     }],
                 );
                 let t = self.arcs(t);
@@ -1380,17 +1599,26 @@ impl Engine {
                     _ => eval_err("binding not found", span),
                 }
             }
-            ExprKind::Select(x, label, name) => {
+            ExprKind::Select(x, label, name, sel_span) => {
+                let span = *sel_span;
                 let xv = self.eval(x, env);
                 let xv = self.default_of(xv);
                 match xv {
                     Val::Vertex(w) => self.lookup(w, *label, name, span),
                     Val::Bottom(_) => xv,
-                    other if !other.is_concrete_scalar() => {
-                        incomplete(format!("{} undefined as {} is incomplete", name, scalar_text(&other)), span)
-                    }
+                    other if !other.is_concrete_scalar() => incomplete(
+                        format!(
+                            "{} undefined as {} is incomplete",
+                            name,
+                            scalar_text(&other)
+                        ),
+                        span,
+                    ),
                     other => eval_err(
-                        format!("invalid selector {name} for value of type {}", kind_name(other.kind())),
+                        format!(
+                            "invalid selector {name} for value of type {}",
+                            kind_name(other.kind())
+                        ),
                         span,
                     ),
                 }
@@ -1417,13 +1645,19 @@ impl Engine {
                                 Val::Bottom(_) => return v,
                                 Val::Vertex(_) | Val::Null => {
                                     return eval_err(
-                                        format!("invalid interpolation: cannot use {} as string", kind_name(v.kind())),
+                                        format!(
+                                            "invalid interpolation: cannot use {} as string",
+                                            kind_name(v.kind())
+                                        ),
                                         x.span,
                                     );
                                 }
                                 other => {
                                     return incomplete(
-                                        format!("invalid interpolation: non-concrete value {}", scalar_text(&other)),
+                                        format!(
+                                            "invalid interpolation: non-concrete value {}",
+                                            scalar_text(&other)
+                                        ),
                                         x.span,
                                     );
                                 }
@@ -1445,10 +1679,14 @@ impl Engine {
                     (UnOp::Neg, Val::Num(n)) => Val::Num(n.neg()),
                     (UnOp::Plus, Val::Num(n)) => Val::Num(n),
                     (UnOp::Not, Val::Bool(b)) => Val::Bool(!b),
-                    (_, v) if !v.is_concrete_scalar() => {
-                        incomplete(format!("operand {} of '{:?}' not concrete", scalar_text(&v), op), span)
-                    }
-                    (_, v) => eval_err(format!("invalid operation {:?} {}", op, scalar_text(&v)), span),
+                    (_, v) if !v.is_concrete_scalar() => incomplete(
+                        format!("operand {} of '{:?}' not concrete", scalar_text(&v), op),
+                        span,
+                    ),
+                    (_, v) => eval_err(
+                        format!("invalid operation {:?} {}", op, scalar_text(&v)),
+                        span,
+                    ),
                 }
             }
             ExprKind::Binary(op, a, b) => self.eval_binary(*op, a, b, env, span),
@@ -1466,14 +1704,16 @@ impl Engine {
                 return incomplete(format!("unresolved disjunction (selecting {name})"), span);
             }
         }
-        let found = self.v(v).arcs.iter().copied().find(|&a| self.v(a).label == label);
+        let found = self
+            .v(v)
+            .arcs
+            .iter()
+            .copied()
+            .find(|&a| self.v(a).label == label);
         match found {
             Some(a) => {
                 if self.v(a).arc == ArcType::Optional {
-                    let val = self.value(a);
-                    if !val.is_concrete_scalar() {
-                        return incomplete(format!("cannot reference optional field: {name}"), span);
-                    }
+                    return incomplete(format!("cannot reference optional field: {name}"), span);
                 }
                 Val::Vertex(a)
             }
@@ -1482,9 +1722,15 @@ impl Engine {
                     return Val::Bottom(e.clone());
                 }
                 let xv = self.v(v);
+                if xv.is_list {
+                    return eval_err(format!("undefined field: {name}"), span);
+                }
                 if !xv.is_struct && !xv.is_list && xv.base.is_concrete_scalar() {
                     return eval_err(
-                        format!("invalid selector {name} for value of type {}", kind_name(xv.base.kind())),
+                        format!(
+                            "invalid selector {name} for value of type {}",
+                            kind_name(xv.base.kind())
+                        ),
                         span,
                     );
                 }
@@ -1527,16 +1773,27 @@ impl Engine {
                 let idx: Option<u32> = num_traits::ToPrimitive::to_u32(n);
                 match idx {
                     Some(k) => {
-                        let found = self.v(w).arcs.iter().copied().find(|&a| self.v(a).label == Label::Index(k));
+                        let found = self
+                            .v(w)
+                            .arcs
+                            .iter()
+                            .copied()
+                            .find(|&a| self.v(a).label == Label::Index(k));
                         match found {
                             Some(a) => Val::Vertex(a),
                             None => eval_err(
-                                format!("index out of range [{k}] with length {}", self.v(w).arcs.len()),
+                                format!(
+                                    "index out of range [{k}] with length {}",
+                                    self.v(w).arcs.len()
+                                ),
                                 span,
                             ),
                         }
                     }
-                    None => eval_err(format!("invalid index {n} (index must be non-negative)"), span),
+                    None => eval_err(
+                        format!("invalid index {n} (index must be non-negative)"),
+                        span,
+                    ),
                 }
             }
             (Val::Vertex(w), Val::Str(s)) => {
@@ -1561,7 +1818,14 @@ impl Engine {
         }
     }
 
-    fn eval_slice(&mut self, x: &RExpr, lo: Option<&RExpr>, hi: Option<&RExpr>, env: &Env, span: Span) -> Val {
+    fn eval_slice(
+        &mut self,
+        x: &RExpr,
+        lo: Option<&RExpr>,
+        hi: Option<&RExpr>,
+        env: &Env,
+        span: Span,
+    ) -> Val {
         let xv = self.eval(x, env);
         let bound = |e: Option<&RExpr>, s: &mut Self| -> Result<Option<usize>, Val> {
             match e {
@@ -1597,9 +1861,11 @@ impl Engine {
                 self.vm(t).is_list = true;
                 for (k, a) in arcs[l..h].iter().enumerate() {
                     let na = self.arc(t, Label::Index(k as u32), ArcType::Regular);
+                    let chain = self.cur_chain.clone();
                     self.vm(na).conjs.push(Conj {
                         x: CExpr::Val(Val::Vertex(*a), span),
                         ci: CI::default(),
+                        chain,
                     });
                 }
                 self.vm(t).st = St::Arcs;
@@ -1643,10 +1909,12 @@ impl Engine {
         }
         let bv = self.eval(b, env);
         let bv = self.default_of(bv);
-        self.binary_vals(op, av, bv, span)
+        let _ = span;
+        self.binary_vals(op, av, bv, a.span, b.span)
     }
 
-    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, span: Span) -> Val {
+    fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, sa: Span, sb: Span) -> Val {
+        let span = sa;
         if let Val::Bottom(_) = av {
             return av;
         }
@@ -1657,7 +1925,7 @@ impl Engine {
         if let Val::Disj(d) = &av {
             let out: Vec<(Val, bool)> = d
                 .iter()
-                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), span), *m))
+                .map(|(x, m)| (self.binary_vals(op, x.clone(), bv.clone(), sa, sb), *m))
                 .filter(|(v, _)| !v.is_bottom())
                 .collect();
             return Val::Disj(Rc::new(out));
@@ -1665,7 +1933,7 @@ impl Engine {
         if let Val::Disj(d) = &bv {
             let out: Vec<(Val, bool)> = d
                 .iter()
-                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), span), *m))
+                .map(|(x, m)| (self.binary_vals(op, av.clone(), x.clone(), sa, sb), *m))
                 .filter(|(v, _)| !v.is_bottom())
                 .collect();
             return Val::Disj(Rc::new(out));
@@ -1673,18 +1941,25 @@ impl Engine {
         if matches!(op, BinOp::Eq | BinOp::Ne) {
             if let (Val::Vertex(x), Val::Vertex(y)) = (&av, &bv) {
                 let (x, y) = (*x, *y);
-                let eq = crate::export::to_cue_text(self, x, false) == crate::export::to_cue_text(self, y, false);
+                let eq = crate::export::to_cue_text(self, x, false)
+                    == crate::export::to_cue_text(self, y, false);
                 return Val::Bool(if op == BinOp::Eq { eq } else { !eq });
             }
         }
         let concrete = |v: &Val| v.is_concrete_scalar();
         if !concrete(&av) || !concrete(&bv) {
             if matches!(av, Val::Vertex(_)) || matches!(bv, Val::Vertex(_)) {
-                if matches!(op, BinOp::Eq | BinOp::Ne) && (matches!(av, Val::Null) || matches!(bv, Val::Null)) {
+                if matches!(op, BinOp::Eq | BinOp::Ne)
+                    && (matches!(av, Val::Null) || matches!(bv, Val::Null))
+                {
                     return Val::Bool(op == BinOp::Ne);
                 }
-                if concrete(&av) || concrete(&bv) || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_))) {
-                    return eval_err(
+                if concrete(&av)
+                    || concrete(&bv)
+                    || (matches!(av, Val::Vertex(_)) && matches!(bv, Val::Vertex(_)))
+                {
+                    return Err::new(
+                        ErrorKind::Eval,
                         format!(
                             "invalid operands {} and {} to '{}' (type {} and {})",
                             self.short(&av),
@@ -1693,18 +1968,23 @@ impl Engine {
                             self.kind_of(&av),
                             self.kind_of(&bv)
                         ),
-                        span,
+                        vec![sa, sb],
                     );
                 }
             }
             let nc = if !concrete(&av) { &av } else { &bv };
             return incomplete(
-                format!("non-concrete value {} in operand to {}", self.short(nc), op.as_str()),
+                format!(
+                    "non-concrete value {} in operand to {}",
+                    self.short(nc),
+                    op.as_str()
+                ),
                 span,
             );
         }
         let mismatch = |s: &Self| {
-            eval_err(
+            Err::new(
+                ErrorKind::Eval,
                 format!(
                     "invalid operands {} and {} to '{}' (type {} and {})",
                     scalar_text(&av),
@@ -1713,7 +1993,7 @@ impl Engine {
                     s.kind_of(&av),
                     s.kind_of(&bv)
                 ),
-                span,
+                vec![sa, sb],
             )
         };
         use BinOp::*;
@@ -1734,13 +2014,17 @@ impl Engine {
                     v.extend_from_slice(y);
                     Val::Bytes(v.into())
                 }
-                (Val::Str(s), Val::Num(Number::Int(n))) | (Val::Num(Number::Int(n)), Val::Str(s)) if op == Mul => {
+                (Val::Str(s), Val::Num(Number::Int(n)))
+                | (Val::Num(Number::Int(n)), Val::Str(s))
+                    if op == Mul =>
+                {
                     match num_traits::ToPrimitive::to_usize(n) {
                         Some(k) => Val::Str(s.repeat(k).into()),
                         None => eval_err("negative repeat count", span),
                     }
                 }
-                (Val::Bytes(s), Val::Num(Number::Int(n))) | (Val::Num(Number::Int(n)), Val::Bytes(s))
+                (Val::Bytes(s), Val::Num(Number::Int(n)))
+                | (Val::Num(Number::Int(n)), Val::Bytes(s))
                     if op == Mul =>
                 {
                     match num_traits::ToPrimitive::to_usize(n) {
@@ -1787,7 +2071,9 @@ impl Engine {
                 _ => mismatch(self),
             },
             And | Or => match (&av, &bv) {
-                (Val::Bool(x), Val::Bool(y)) => Val::Bool(if op == And { *x && *y } else { *x || *y }),
+                (Val::Bool(x), Val::Bool(y)) => {
+                    Val::Bool(if op == And { *x && *y } else { *x || *y })
+                }
                 _ => mismatch(self),
             },
         }
@@ -1818,7 +2104,12 @@ impl Engine {
         let func = match fv {
             Val::Func(func) => func,
             Val::Bottom(_) => return fv,
-            other => return eval_err(format!("cannot call non-function {}", scalar_text(&other)), span),
+            other => {
+                return eval_err(
+                    format!("cannot call non-function {}", scalar_text(&other)),
+                    span,
+                );
+            }
         };
         match func {
             Func::Builtin(b) => crate::builtins::call(self, b, args, env, span),
@@ -1829,16 +2120,22 @@ impl Engine {
     /// Integer division helpers for builtins.
     pub fn int_op(&mut self, a: Val, b: Val, euclid: bool, quotient: bool, span: Span) -> Val {
         match (a, b) {
-            (Val::Num(Number::Int(x)), Val::Num(Number::Int(y))) => match int_divmod(&x, &y, euclid) {
-                Some((q, r)) => Val::Num(Number::Int(if quotient { q } else { r })),
-                None => eval_err("division by zero", span),
-            },
+            (Val::Num(Number::Int(x)), Val::Num(Number::Int(y))) => {
+                match int_divmod(&x, &y, euclid) {
+                    Some((q, r)) => Val::Num(Number::Int(if quotient { q } else { r })),
+                    None => eval_err("division by zero", span),
+                }
+            }
             (b @ Val::Bottom(_), _) | (_, b @ Val::Bottom(_)) => b,
             (x, y) if !x.is_concrete_scalar() || !y.is_concrete_scalar() => {
                 incomplete("non-concrete argument", span)
             }
             (x, y) => eval_err(
-                format!("cannot use {} and {} as int", scalar_text(&x), scalar_text(&y)),
+                format!(
+                    "cannot use {} and {} as int",
+                    scalar_text(&x),
+                    scalar_text(&y)
+                ),
                 span,
             ),
         }

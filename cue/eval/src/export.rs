@@ -51,7 +51,10 @@ pub fn pick_default(eng: &mut Engine, v: VId) -> Result<VId, Rc<Err>> {
         let alts: Vec<String> = d.iter().map(|x| to_cue_text(eng, x.0, false)).collect();
         return Err(mk_err(
             ErrorKind::Incomplete,
-            format!("incomplete value {} (unresolved disjunction)", alts.join(" | ")),
+            format!(
+                "incomplete value {} (unresolved disjunction)",
+                alts.join(" | ")
+            ),
             eng,
             v,
         ));
@@ -108,7 +111,10 @@ pub fn node(eng: &mut Engine, v: VId, defs: bool) -> Result<Node, Rc<Err>> {
         Val::Bottom(e) => Err(with_path(&e, eng, v)),
         Val::Disj(_) => Err(mk_err(
             ErrorKind::Incomplete,
-            format!("incomplete value {} (unresolved disjunction)", scalar_text(&val)),
+            format!(
+                "incomplete value {} (unresolved disjunction)",
+                scalar_text(&val)
+            ),
             eng,
             v,
         )),
@@ -171,9 +177,20 @@ pub fn to_json_text(eng: &mut Engine, v: VId, indent: usize) -> Result<String, R
     Ok(out)
 }
 
-fn json_rec(eng: &mut Engine, v: VId, indent: usize, depth: usize, out: &mut String) -> Result<(), Rc<Err>> {
-    if depth as u32 > MAX_DEPTH {
-        return Err(mk_err(ErrorKind::Eval, "value too deeply nested to export".into(), eng, v));
+fn json_rec(
+    eng: &mut Engine,
+    v: VId,
+    indent: usize,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), Rc<Err>> {
+    if depth as u32 > MAX_DEPTH || eng.too_deep() {
+        return Err(mk_err(
+            ErrorKind::Eval,
+            "value too deeply nested to export".into(),
+            eng,
+            v,
+        ));
     }
     let nl = |out: &mut String, d: usize| {
         if indent > 0 {
@@ -227,8 +244,13 @@ fn json_rec(eng: &mut Engine, v: VId, indent: usize, depth: usize, out: &mut Str
 /// A concrete value as `serde_json::Value` (floats become f64).
 pub fn to_json_value(eng: &mut Engine, v: VId, depth: usize) -> Result<serde_json::Value, Rc<Err>> {
     use serde_json::Value as J;
-    if depth as u32 > MAX_DEPTH {
-        return Err(mk_err(ErrorKind::Eval, "value too deeply nested to export".into(), eng, v));
+    if depth as u32 > MAX_DEPTH || eng.too_deep() {
+        return Err(mk_err(
+            ErrorKind::Eval,
+            "value too deeply nested to export".into(),
+            eng,
+            v,
+        ));
     }
     Ok(match node(eng, v, false)? {
         Node::Scalar(s) => match s {
@@ -243,7 +265,9 @@ pub fn to_json_value(eng: &mut Engine, v: VId, depth: usize) -> Result<serde_jso
                     J::from(num_traits::ToPrimitive::to_f64(&i).unwrap_or(0.0))
                 }
             }
-            Val::Num(n) => serde_json::Number::from_f64(n.to_f64()).map(J::Number).unwrap_or(J::Null),
+            Val::Num(n) => serde_json::Number::from_f64(n.to_f64())
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Val::Str(s) => J::String(s.to_string()),
             Val::Bytes(b) => {
                 use base64::Engine as _;
@@ -277,7 +301,7 @@ pub fn to_cue_text(eng: &mut Engine, v: VId, defs: bool) -> String {
 }
 
 fn cue_rec(eng: &mut Engine, v: VId, defs: bool, depth: u32, out: &mut String) {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || eng.too_deep() {
         out.push_str("_|_ // too deep");
         return;
     }

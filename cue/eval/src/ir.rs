@@ -273,7 +273,7 @@ pub enum ExprKind {
         idx: u32,
     },
     /// `x.label`
-    Select(RExpr, Label, Rc<str>),
+    Select(RExpr, Label, Rc<str>, Span),
     /// `x[i]`
     Index(RExpr, RExpr),
     /// `x[a:b]`

@@ -30,7 +30,7 @@ use ir::{ArcType, Label};
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
-use value::{Val, VId};
+use value::{VId, Val};
 
 pub use num::{Decimal, Number};
 pub use value::ErrorKind;
@@ -155,8 +155,17 @@ impl Runtime {
         }
     }
 
+    /// Sets how many bytes of stack evaluation may use before it fails
+    /// with an error (default 600 KiB, safe on wasm's 1 MiB stack).
+    pub fn set_stack_budget(&self, bytes: usize) {
+        self.inner.borrow_mut().eng.stack_budget = bytes;
+    }
+
     fn value(&self, v: VId) -> Value {
-        Value { rt: self.clone(), v }
+        Value {
+            rt: self.clone(),
+            v,
+        }
     }
 
     fn syntax_errors(&self, errs: Vec<cue_syntax::SyntaxError>) -> Errors {
@@ -203,6 +212,7 @@ impl Runtime {
             .map(|e| Conj {
                 x: CExpr::Expr(e, None),
                 ci: CI::default(),
+                chain: None,
             })
             .collect();
         inner.eng.vm_conjs(root, conjs);
@@ -243,6 +253,7 @@ impl Runtime {
             vec![Conj {
                 x: CExpr::Expr(x, env),
                 ci: CI::default(),
+                chain: None,
             }],
         );
         drop(inner);
@@ -359,6 +370,7 @@ fn selector(s: String, quoted: bool) -> Selector {
 impl Value {
     fn with<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> R {
         let mut inner = self.rt.inner.borrow_mut();
+        inner.eng.enter();
         f(&mut inner.eng)
     }
 
@@ -431,10 +443,12 @@ impl Value {
                     Conj {
                         x: CExpr::Val(Val::Vertex(self.v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                     Conj {
                         x: CExpr::Val(Val::Vertex(other.v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                 ],
             )
@@ -461,6 +475,7 @@ impl Value {
                     Conj {
                         x: CExpr::Val(Val::Vertex(inner_v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                 );
                 eng.set_struct(w);
@@ -472,10 +487,12 @@ impl Value {
                     Conj {
                         x: CExpr::Val(Val::Vertex(self.v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                     Conj {
                         x: CExpr::Val(Val::Vertex(inner_v), Span::default()),
                         ci: CI::default(),
+                        chain: None,
                     },
                 ],
             )

@@ -107,12 +107,18 @@ impl Decimal {
 
     fn add(&self, o: &Decimal) -> Decimal {
         let (a, b, e) = self.align(o);
-        Decimal { coef: a + b, exp: e }
+        Decimal {
+            coef: a + b,
+            exp: e,
+        }
     }
 
     fn sub(&self, o: &Decimal) -> Decimal {
         let (a, b, e) = self.align(o);
-        Decimal { coef: a - b, exp: e }
+        Decimal {
+            coef: a - b,
+            exp: e,
+        }
     }
 
     fn mul(&self, o: &Decimal) -> Decimal {
@@ -136,7 +142,12 @@ impl Decimal {
         let mut coef = q;
         if !r.is_zero() {
             // Sticky digit so rounding sees the remainder.
-            coef = coef * 10 + if self.coef.sign() == o.coef.sign() { 1 } else { -1 };
+            coef = coef * 10
+                + if self.coef.sign() == o.coef.sign() {
+                    1
+                } else {
+                    -1
+                };
             let d = Decimal {
                 coef,
                 exp: self.exp - o.exp - shift as i64 - 1,
@@ -270,7 +281,11 @@ impl Number {
             None => (mant, ""),
         };
         let digits = format!("{ip}{fp}");
-        let digits = if digits.is_empty() { "0".into() } else { digits };
+        let digits = if digits.is_empty() {
+            "0".into()
+        } else {
+            digits
+        };
         let coef = BigInt::parse_bytes(digits.as_bytes(), 10)?;
         Some(Decimal {
             coef,
@@ -442,10 +457,16 @@ mod tests {
         assert_eq!(p("10").div(&p("4")).unwrap().to_string(), "2.5");
         assert_eq!(p("3").mul(&p("1.5")).to_string(), "4.5");
         assert_eq!(p("1.0").div(&p("1.0")).unwrap().to_string(), "1.0");
-        assert_eq!(p("2.0").div(&p("3.0")).unwrap().to_string(), "0.6666666666666666666666666666666667");
+        assert_eq!(
+            p("2.0").div(&p("3.0")).unwrap().to_string(),
+            "0.6666666666666666666666666666666667"
+        );
         assert_eq!(p("1.0T").div(&p("2.0")).unwrap().to_string(), "5.0E+11");
         let two_thirds = p("2").div(&p("3")).unwrap();
-        assert_eq!(two_thirds.mul(&p("6")).to_string(), "4.000000000000000000000000000000000");
+        assert_eq!(
+            two_thirds.mul(&p("6")).to_string(),
+            "4.000000000000000000000000000000000"
+        );
         assert_eq!(p("1").add(&p("1.0")).to_string(), "2.0");
         assert!(p("1").div(&p("0")).is_none());
     }
@@ -454,7 +475,13 @@ mod tests {
     fn euclidean_and_truncated_division() {
         let a = BigInt::from(-7);
         let b = BigInt::from(2);
-        assert_eq!(int_divmod(&a, &b, true).unwrap(), (BigInt::from(-4), BigInt::from(1)));
-        assert_eq!(int_divmod(&a, &b, false).unwrap(), (BigInt::from(-3), BigInt::from(-1)));
+        assert_eq!(
+            int_divmod(&a, &b, true).unwrap(),
+            (BigInt::from(-4), BigInt::from(1))
+        );
+        assert_eq!(
+            int_divmod(&a, &b, false).unwrap(),
+            (BigInt::from(-3), BigInt::from(-1))
+        );
     }
 }

@@ -208,7 +208,9 @@ pub fn scalar_text(v: &Val) -> String {
         Val::Constr(c) => {
             let mut parts = Vec::new();
             let bounded_num = !c.bounds.is_empty()
-                && c.bounds.iter().all(|(op, _)| !matches!(op, BoundOp::Match | BoundOp::NotMatch | BoundOp::Ne))
+                && c.bounds
+                    .iter()
+                    .all(|(op, _)| !matches!(op, BoundOp::Match | BoundOp::NotMatch | BoundOp::Ne))
                 && c.kind == K_NUMBER;
             if (c.kind != K_TOP && !bounded_num) || c.bounds.is_empty() {
                 parts.push(kind_name(c.kind));
@@ -296,7 +298,11 @@ pub fn make_bound(op: BoundOp, b: Val, span: Span) -> Val {
         v if !v.is_concrete_scalar() => {
             return Err::new(
                 ErrorKind::Incomplete,
-                format!("non-concrete value {} for bound {}", scalar_text(v), op.as_str()),
+                format!(
+                    "non-concrete value {} for bound {}",
+                    scalar_text(v),
+                    op.as_str()
+                ),
                 vec![span],
             );
         }
@@ -320,7 +326,11 @@ fn conflict(a: &Val, b: &Val, spans: &[Span]) -> Val {
             kind_name(kb)
         )
     } else {
-        format!("conflicting values {} and {}", scalar_text(a), scalar_text(b))
+        format!(
+            "conflicting values {} and {}",
+            scalar_text(a),
+            scalar_text(b)
+        )
     };
     Err::new(ErrorKind::Eval, msg, spans.to_vec())
 }
@@ -346,7 +356,9 @@ fn simplify(kind: Kind, bounds: Vec<(BoundOp, Val)>) -> Result<Constr, ()> {
             BoundOp::Gt | BoundOp::Ge => match &lo {
                 Some((lop, lb)) => match cmp(&b, lb) {
                     Some(Ordering::Greater) => lo = Some((op, b)),
-                    Some(Ordering::Equal) if op == BoundOp::Gt && *lop == BoundOp::Ge => lo = Some((op, b)),
+                    Some(Ordering::Equal) if op == BoundOp::Gt && *lop == BoundOp::Ge => {
+                        lo = Some((op, b))
+                    }
                     Some(_) => {}
                     None => rest.push((op, b)),
                 },
@@ -355,7 +367,9 @@ fn simplify(kind: Kind, bounds: Vec<(BoundOp, Val)>) -> Result<Constr, ()> {
             BoundOp::Lt | BoundOp::Le => match &hi {
                 Some((hop, hb)) => match cmp(&b, hb) {
                     Some(Ordering::Less) => hi = Some((op, b)),
-                    Some(Ordering::Equal) if op == BoundOp::Lt && *hop == BoundOp::Le => hi = Some((op, b)),
+                    Some(Ordering::Equal) if op == BoundOp::Lt && *hop == BoundOp::Le => {
+                        hi = Some((op, b))
+                    }
                     Some(_) => {}
                     None => rest.push((op, b)),
                 },
@@ -426,7 +440,9 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
                 Ok(c) => {
                     // `>=1 & <=1` is 1.
                     if let [(BoundOp::Ge, v1), (BoundOp::Le, v2)] = c.bounds.as_slice() {
-                        if scalar_eq(v1, v2) || matches!((v1, v2), (Val::Num(p), Val::Num(q)) if p.cmp_num(q) == Ordering::Equal) {
+                        if scalar_eq(v1, v2)
+                            || matches!((v1, v2), (Val::Num(p), Val::Num(q)) if p.cmp_num(q) == Ordering::Equal)
+                        {
                             let v = v1.clone();
                             if kind_allows(k, &v) {
                                 return v;
@@ -437,7 +453,11 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
                 }
                 Err(()) => Err::new(
                     ErrorKind::Eval,
-                    format!("incompatible bounds {} and {}", scalar_text(a), scalar_text(b)),
+                    format!(
+                        "incompatible bounds {} and {}",
+                        scalar_text(a),
+                        scalar_text(b)
+                    ),
                     spans.to_vec(),
                 ),
             }

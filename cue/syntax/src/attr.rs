@@ -41,6 +41,12 @@ pub fn split_args(body: &str, base: usize) -> Vec<AttrArg> {
             } else if c == q {
                 quote = None;
             }
+        } else if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            // A comment runs to the end of the line.
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
         } else {
             match c {
                 b'"' | b'\'' => quote = Some(c),
@@ -61,7 +67,18 @@ pub fn split_args(body: &str, base: usize) -> Vec<AttrArg> {
     parts
         .into_iter()
         .filter_map(|(s, e)| {
-            let text = &body[s..e];
+            let mut s = s;
+            let mut text = &body[s..e];
+            // Leading comment lines are not part of the value.
+            loop {
+                let t = text.trim_start();
+                if !t.starts_with("//") {
+                    break;
+                }
+                let skip = text.len() - t.len() + t.find('\n').map_or(t.len(), |n| n + 1);
+                s += skip;
+                text = &text[skip..];
+            }
             let lead = text.len() - text.trim_start().len();
             let text = text.trim();
             if text.is_empty() {
@@ -128,6 +145,15 @@ mod tests {
             ]
         );
         assert_eq!(args[1].offset, 10 + body.find("eval").unwrap());
+    }
+
+    #[test]
+    fn comments_are_skipped() {
+        let body = "eq,\n\t// TODO: a, b (c)\n\t*{one: 1} | {},\n";
+        let args = split_args(body, 0);
+        assert_eq!(args.len(), 2, "{args:?}");
+        assert_eq!(args[1].raw, "*{one: 1} | {}");
+        assert_eq!(&body[args[1].offset..args[1].offset + 1], "*");
     }
 
     #[test]

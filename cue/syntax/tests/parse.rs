@@ -356,3 +356,30 @@ fn formatter_style() {
         "a: b: c: 1\nlong: {\n\tx:  1\n\tyy: \"s\"\n}\nl: [1, {\n\tp: 2\n}]\nopt?: int\n"
     );
 }
+
+/// The deepest input the parser accepts must parse on a small stack
+/// (WebAssembly gives 1 MiB by default), in debug builds too.
+#[test]
+fn max_depth_fits_a_small_stack() {
+    let d = cue_syntax::parser::MAX_DEPTH as usize;
+    let inputs = [
+        format!("a: {}1{}", "[".repeat(d / 2), "]".repeat(d / 2)),
+        format!("a: {}1{}", "{b: ".repeat(d / 2), "}".repeat(d / 2)),
+        format!("a: {}1{}", "(".repeat(d / 2), ")".repeat(d / 2)),
+        format!("a: {}1", "-".repeat(d)),
+        format!("a: \"{}1{}\"", "\\(\"".repeat(20), "\")".repeat(20)),
+        format!("a: {}1{}", "[".repeat(d * 2), "]".repeat(d * 2)),
+    ];
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || {
+            for src in inputs {
+                let (f, errs) = parse_file(FileId(0), "deep.cue", &src);
+                drop(f);
+                let _ = errs;
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

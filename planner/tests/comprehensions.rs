@@ -1,5 +1,5 @@
-//! Pending: see README.md. A bundle choosing a value with
-//! `[if cond {x}, default][0]` per cluster group.
+//! A bundle choosing a value with `[if cond {x}, default][0]` per cluster
+//! group (the pattern `examples/bundle.cue` uses).
 
 use planner::input::{BundleSource, PlannerInput, RuntimeSource};
 
@@ -9,8 +9,15 @@ fn list_comprehensions_yield_scalars_in_bundles() {
     let runtime = "runtime: {\n\tapiVersion: \"v1alpha1\"\n\tname: \"r\"\n\tclusters: p: {group: \"production\", kubeContext: \"c\"}\n}\n";
     let input = PlannerInput {
         input_version: 1,
-        bundles: vec![BundleSource { name: "b.cue".into(), text: bundle.into(), base_dir: ".".into() }],
-        runtime: Some(RuntimeSource { name: "r.cue".into(), text: runtime.into() }),
+        bundles: vec![BundleSource {
+            name: "b.cue".into(),
+            text: bundle.into(),
+            base_dir: ".".into(),
+        }],
+        runtime: Some(RuntimeSource {
+            name: "r.cue".into(),
+            text: runtime.into(),
+        }),
         ..PlannerInput::default()
     };
     let r = planner::requirements(&input).unwrap_or_else(|d| panic!("{d:#?}"));
