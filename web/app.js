@@ -174,6 +174,7 @@ function renderTree() {
 
 function openFile(path, line, col) {
   const s = state.session;
+  if (!(path in s.files)) return;
   s.active = path;
   const src = $('source');
   src.disabled = false;

@@ -232,20 +232,27 @@ async fn page_opens_a_preloaded_input() -> anyhow::Result<()> {
 /// Checks what the page shows against the native plan of the same input:
 /// the matrix (every cluster and instance, object counts), one object's
 /// YAML (`kind` of `instance` on `cluster`), and that a syntax error in the
-/// bundle at the line holding `marker` is shown with its location and
-/// links to it. Saves screenshots named after `name`.
+/// bundle (`bundle` as the page names it, `disk` as the workspace does) at
+/// the line holding `marker` is shown with its location and links to it.
+/// Saves screenshots named after `name`.
 async fn check_plan_in_page(
     browser: &Browser,
     name: &str,
     native: &planner::PlanOutput,
     (cluster, instance, kind): (&str, &str, &str),
-    (bundle, marker): (&str, &str),
+    (bundle, disk, marker): (&str, &str, &str),
 ) -> anyhow::Result<()> {
     assert!(
         !native.diagnostics.iter().any(|d| d.is_error()),
         "the native plan has errors: {:?}",
         native.diagnostics
     );
+    browser
+        .client
+        .find(Locator::Css("[data-tab='matrix']"))
+        .await?
+        .click()
+        .await?;
     // Every cluster is a column and every instance a row, with the count
     // of its objects in each cell.
     let matrix = js(
@@ -316,7 +323,7 @@ async fn check_plan_in_page(
     browser.screenshot(&format!("{name}-object.png")).await?;
 
     // A syntax error in the bundle shows its location, linked to the source.
-    let line = std::fs::read_to_string(workspace_root().join(bundle))?
+    let line = std::fs::read_to_string(workspace_root().join(disk))?
         .lines()
         .position(|l| l.contains(marker))
         .context("the marker is in the bundle")?
@@ -383,8 +390,10 @@ async fn fixture_matrix_yaml_diff_and_error_locations() -> anyhow::Result<()> {
     // The runtime values reached the plan: each cluster's region.
     let cm = js(
         &browser,
-        "window.ferryPreview.state.objects = {cluster: 'production-2', instance: 'web', key: 'ConfigMap apps/web-config'};
-         window.ferryPreview.selectTab('objects'); document.getElementById('obj-cluster').dispatchEvent(new Event('change'));
+        "window.ferryPreview.selectTab('objects');
+         const pick = (id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); };
+         pick('obj-cluster', 'production-2'); pick('obj-instance', 'web');
+         document.querySelector(\"#obj-list li[data-key='ConfigMap apps/web-config']\").click();
          return document.getElementById('obj-yaml').textContent;",
     )
     .await?;
@@ -398,8 +407,9 @@ async fn fixture_matrix_yaml_diff_and_error_locations() -> anyhow::Result<()> {
     // The diff of one object between a staging and a production cluster.
     js(
         &browser,
-        "const st = window.ferryPreview.state; st.diff = {key: 'web\\u0000ConfigMap apps/web-config', a: 'staging-1', b: 'production-1'};
-         window.ferryPreview.selectTab('diff'); document.getElementById('diff-a').dispatchEvent(new Event('change'));
+        "window.ferryPreview.selectTab('diff');
+         const pick = (id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); };
+         pick('diff-object', 'web\\u0000ConfigMap apps/web-config'); pick('diff-a', 'staging-1'); pick('diff-b', 'production-1');
          return true;",
     )
     .await?;
@@ -427,7 +437,12 @@ async fn fixture_matrix_yaml_diff_and_error_locations() -> anyhow::Result<()> {
         "fixture",
         &native,
         ("production-1", "web", "Deployment"),
-        ("tests/fixtures/preview/bundle.cue", "name:       \"demo\""),
+        // A chosen folder's files are named from the folder on.
+        (
+            "preview/bundle.cue",
+            "tests/fixtures/preview/bundle.cue",
+            "name:       \"demo\"",
+        ),
     )
     .await?;
     browser.close().await
@@ -449,7 +464,11 @@ async fn examples_matrix_yaml_and_error_locations() -> anyhow::Result<()> {
         "examples",
         &native,
         ("production-1", "frontend", "Deployment"),
-        ("examples/bundle.cue", "name:       \"shop\""),
+        (
+            "examples/bundle.cue",
+            "examples/bundle.cue",
+            "name:       \"shop\"",
+        ),
     )
     .await?;
     browser.close().await
