@@ -27,7 +27,7 @@ fn wasm_plan(name: &str, path: &std::path::Path) -> String {
     let out = Command::new("node")
         .arg(workspace_root().join("web/tools/plan-node.mjs"))
         .arg(node_package())
-        .arg(&path)
+        .arg(path)
         .output()
         .expect("node runs");
     assert!(
