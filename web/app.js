@@ -141,7 +141,7 @@ function renderTree() {
   const top = paths.filter((p) => s.roles[p] !== 'module').sort((a, b) => (s.roles[a] === s.roles[b] ? a.localeCompare(b) : s.roles[a] === 'bundle' ? -1 : 1));
   const items = top.map((path) =>
     h('li', { class: path === s.active ? 'active' : '', title: path, dataset: { path }, onclick: () => openFile(path) },
-      path, h('span', { class: 'tag' }, roleTag[s.roles[path]])));
+      path.split('/').pop(), h('span', { class: 'tag' }, roleTag[s.roles[path]])));
   const rest = paths.filter((p) => s.roles[p] === 'module').sort((a, b) => {
     // Files before subfolders at each level, like a file manager.
     const da = dirname(a);
@@ -174,6 +174,7 @@ function renderTree() {
 
 function openFile(path, line, col) {
   const s = state.session;
+  if (!(path in s.files)) return;
   s.active = path;
   const src = $('source');
   src.disabled = false;

@@ -31,7 +31,7 @@ enum Command {
     /// Push, pull and list modules in OCI registries.
     #[command(subcommand)]
     Mod(cmd::module::ModCommand),
-    /// Serve the browser preview on loopback.
+    /// Serve the browser preview on loopback, optionally opened on a bundle.
     Preview(cmd::preview::PreviewArgs),
 }
 

@@ -30,7 +30,23 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("{what}: {e}")))
+    // Through JSON text, so an object is read exactly as the CLI reads the
+    // same document (serde-wasm-bindgen would skip unknown fields that
+    // `deny_unknown_fields` refuses natively).
+    if value.is_undefined() {
+        return from_json("null", what);
+    }
+    let text =
+        json_stringify(&value).map_err(|_| JsError::new(&format!("{what}: not JSON data")))?;
+    from_json(&text, what)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    fn json_stringify(value: &JsValue) -> Result<String, JsValue>;
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray)]
+    fn is_array(value: &JsValue) -> bool;
 }
 
 fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, JsError> {
@@ -90,7 +106,7 @@ pub fn requirements(
     #[wasm_bindgen(unchecked_param_type = "Record<string, ClusterFacts> | null | undefined")]
     clusters: JsValue,
 ) -> Result<JsValue, JsError> {
-    let bundles: Vec<BundleSource> = if js_sys_is_array(&bundles) {
+    let bundles: Vec<BundleSource> = if is_array(&bundles) {
         from_js(bundles, "bundles")?
     } else {
         vec![from_js(bundles, "bundle")?]
@@ -117,16 +133,6 @@ pub fn requirements(
         },
     };
     to_js(&result)
-}
-
-fn js_sys_is_array(value: &JsValue) -> bool {
-    // `Array.isArray` without pulling in js-sys.
-    #[wasm_bindgen]
-    extern "C" {
-        #[wasm_bindgen(js_namespace = Array, js_name = isArray)]
-        fn is_array(value: &JsValue) -> bool;
-    }
-    is_array(value)
 }
 
 /// Validates a planner input without needing any cluster: the bundle, the
@@ -162,33 +168,36 @@ pub fn eval_cue(
     to_js(&evaluate(&files, expr.as_deref().unwrap_or("")))
 }
 
+/// The field the expression is evaluated under, in a file added to the
+/// package (so its identifiers resolve like ones written in the package).
+const EVAL_FIELD: &str = "ferryEval__";
+const EVAL_FILE: &str = "<expr>";
+
 fn evaluate(files: &BTreeMap<String, String>, expr: &str) -> EvalResult {
     let rt = crate::cue::Runtime::new();
-    let sources: Vec<(&str, &str)> = files
+    let mut sources: Vec<(&str, &str)> = files
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
+    let synthetic;
+    if !expr.trim().is_empty() {
+        let package = files.values().find_map(|text| package_name(text));
+        synthetic = match package {
+            Some(p) => format!("package {p}\n{EVAL_FIELD}: ({expr})\n"),
+            None => format!("{EVAL_FIELD}: ({expr})\n"),
+        };
+        sources.push((EVAL_FILE, &synthetic));
+    }
     let root = match rt.compile_files(&sources) {
         Ok(v) => v,
         Err(errs) => return failed(errs.0.iter()),
     };
     let value = if expr.trim().is_empty() {
-        root
+        Ok(root)
     } else {
-        let id = rt.add_source("<expr>", expr);
-        let (ast, errs) = cue_syntax::parse_expr(id, "<expr>", expr);
-        if let Some(e) = errs.first() {
-            let (file, line, col) = split_location(&e.location);
-            return EvalResult {
-                value: None,
-                diagnostics: vec![
-                    Diagnostic::error(e.message.clone()).at(&Loc::new(file, line, col)),
-                ],
-            };
-        }
-        rt.compile_ast_expr(&ast, Some(&root))
+        root.lookup(EVAL_FIELD)
     };
-    match value.to_json() {
+    match value.and_then(|v| v.to_json()) {
         Ok(value) => EvalResult {
             value: Some(value),
             diagnostics: Vec::new(),
@@ -197,15 +206,31 @@ fn evaluate(files: &BTreeMap<String, String>, expr: &str) -> EvalResult {
     }
 }
 
+/// The name in a file's `package` clause, if it has one.
+fn package_name(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with('@'))
+        .and_then(|l| l.strip_prefix("package "))
+        .map(str::trim)
+}
+
 fn failed<'a>(errors: impl Iterator<Item = &'a crate::cue::Error>) -> EvalResult {
     let diagnostics = errors
         .map(|e| {
             let mut d = Diagnostic::error(e.message.clone());
-            if let Some(p) = e.positions.first() {
+            let pos = e
+                .positions
+                .iter()
+                .find(|p| p.file != EVAL_FILE)
+                .or(e.positions.first());
+            if let Some(p) = pos {
                 d = d.at(&Loc::new(p.file.clone(), p.line, p.column));
             }
-            if !e.path.is_empty() {
-                d = d.path(e.path.clone());
+            let path = e.path.strip_prefix(EVAL_FIELD).unwrap_or(&e.path);
+            let path = path.strip_prefix('.').unwrap_or(path);
+            if !path.is_empty() {
+                d = d.path(path.to_string());
             }
             d
         })
@@ -213,16 +238,5 @@ fn failed<'a>(errors: impl Iterator<Item = &'a crate::cue::Error>) -> EvalResult
     EvalResult {
         value: None,
         diagnostics,
-    }
-}
-
-/// `file:line:col` (the file may itself hold `:`) into its parts.
-fn split_location(loc: &str) -> (String, u32, u32) {
-    let mut parts = loc.rsplitn(3, ':');
-    let col = parts.next().and_then(|c| c.parse().ok());
-    let line = parts.next().and_then(|l| l.parse().ok());
-    match (parts.next(), line, col) {
-        (Some(file), Some(line), Some(col)) => (file.to_string(), line, col),
-        _ => (loc.to_string(), 0, 0),
     }
 }

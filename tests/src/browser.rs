@@ -30,25 +30,25 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
-/// The `ferry` binary: `$FERRY_BIN`, else built here with
-/// `cargo build -p applier` (a no-op when it is up to date).
+/// The `ferry` binary: `$FERRY_BIN`, else `ferry` next to the test
+/// executable's profile directory (built by `cargo build -p applier`).
 pub fn ferry_bin() -> anyhow::Result<PathBuf> {
     if let Some(bin) = std::env::var_os("FERRY_BIN") {
         return Ok(PathBuf::from(bin));
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "applier", "--bin", "ferry"])
-        .current_dir(workspace_root())
-        .status()
-        .context("cargo build -p applier")?;
-    if !status.success() {
-        bail!("cargo build -p applier failed");
+    let exe = std::env::current_exe()?;
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("the test executable has no profile directory")?
+        .join("ferry");
+    if !bin.is_file() {
+        bail!(
+            "{} not found: build it first with `cargo build -p applier --bin ferry`",
+            bin.display()
+        );
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    Ok(target.join("debug/ferry"))
+    Ok(bin)
 }
 
 /// A child process killed when dropped.
@@ -69,14 +69,15 @@ pub struct Preview {
 }
 
 impl Preview {
-    /// Starts `ferry preview --port 0` with extra arguments and waits for
-    /// the URL it prints.
+    /// Starts `ferry preview --port 0` in the workspace root with extra
+    /// arguments (paths relative to the root) and waits for the URL it prints.
     pub fn start(extra: &[&str]) -> anyhow::Result<Self> {
         let web = workspace_root().join("web");
         if !web.join("pkg/ferry_planner_bg.wasm").is_file() {
             bail!("the wasm planner is not built: run scripts/build-web first");
         }
         let mut child = Command::new(ferry_bin()?)
+            .current_dir(workspace_root())
             .args(["preview", "--port", "0", "--web-dir"])
             .arg(&web)
             .args(extra)
@@ -217,24 +218,49 @@ impl Browser {
 /// bundle needs), named as `ferry plan -f examples/bundle.cue --runtime
 /// examples/runtime.cue` run from the workspace root names them.
 pub fn example_input() -> anyhow::Result<planner::PlannerInput> {
+    bundle_input("examples")
+}
+
+/// The planner input for the preview fixture (`tests/fixtures/preview`: a
+/// bundle of two instances of a one-file module, three clusters), with the
+/// runtime values of its `values.json`.
+pub fn fixture_input() -> anyhow::Result<planner::PlannerInput> {
+    let dir = "tests/fixtures/preview";
+    let mut input = bundle_input(dir)?;
+    let values: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, planner::input::RuntimeValue>,
+    > = serde_json::from_str(&std::fs::read_to_string(
+        workspace_root().join(dir).join("values.json"),
+    )?)?;
+    for (cluster, values) in values {
+        input.clusters.entry(cluster).or_default().runtime_values = values;
+    }
+    Ok(input)
+}
+
+/// The planner input for `<dir>/bundle.cue` and `<dir>/runtime.cue` (paths
+/// relative to the workspace root) with the modules the bundle needs.
+pub fn bundle_input(dir: &str) -> anyhow::Result<planner::PlannerInput> {
     use planner::input::{BundleSource, FileContent, ModuleFiles, RuntimeSource};
     let root = workspace_root();
     let read = |rel: &str| std::fs::read_to_string(root.join(rel)).with_context(|| rel.to_string());
     let mut input = planner::PlannerInput {
         input_version: planner::input::INPUT_VERSION,
         bundles: vec![BundleSource {
-            name: "examples/bundle.cue".into(),
-            text: read("examples/bundle.cue")?,
-            base_dir: "examples".into(),
+            name: format!("{dir}/bundle.cue"),
+            text: read(&format!("{dir}/bundle.cue"))?,
+            base_dir: dir.into(),
         }],
         runtime: Some(RuntimeSource {
-            name: "examples/runtime.cue".into(),
-            text: read("examples/runtime.cue")?,
+            name: format!("{dir}/runtime.cue"),
+            text: read(&format!("{dir}/runtime.cue"))?,
         }),
         ..Default::default()
     };
-    // The modules the planner asks for; while it cannot say yet, every
-    // module folder under examples/modules, keyed as it will key them.
+    // The modules the planner asks for; when it cannot say (the bundle does
+    // not evaluate), every module folder under <dir>/modules, keyed as the
+    // planner keys local modules.
     let wanted: Vec<(String, String, String)> = match planner::requirements(&input) {
         Ok(req) => req
             .modules
@@ -242,14 +268,14 @@ pub fn example_input() -> anyhow::Result<planner::PlannerInput> {
             .filter_map(|m| Some((m.key, m.url, m.path?)))
             .collect(),
         Err(_) => {
-            let mut dirs: Vec<_> = std::fs::read_dir(root.join("examples/modules"))?
+            let mut dirs: Vec<_> = std::fs::read_dir(root.join(dir).join("modules"))?
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect();
             dirs.sort();
             dirs.into_iter()
                 .map(|d| {
-                    let path = format!("examples/modules/{d}");
+                    let path = format!("{dir}/modules/{d}");
                     (
                         format!("file://{path}"),
                         format!("file://./modules/{d}"),

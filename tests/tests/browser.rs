@@ -6,22 +6,23 @@
 //!
 //! Needs `scripts/build-web` to have built `web/pkg`.
 //!
-//! The checks of planned content (matrix, YAML, error locations) need the
-//! planner to build the example modules; they run only with
-//! `FERRY_BROWSER_PLANS=1` until it does (see `plans_enabled`).
+//! Planned content (matrix, YAML, diff, error locations) is checked on the
+//! fixture `tests/fixtures/preview` (one-file module). The same checks on
+//! `examples/` need the CUE module loader (the example modules import
+//! packages); they run only with `FERRY_EXAMPLE_PLANS=1` until it lands.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use fantoccini::Locator;
-use ferry_tests::browser::{Browser, Preview, example_input, workspace_root};
+use ferry_tests::browser::{Browser, Preview, example_input, fixture_input, workspace_root};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Opt-in for the checks that need real plans of the example bundle.
-fn plans_enabled() -> bool {
-    std::env::var("FERRY_BROWSER_PLANS").is_ok_and(|v| v == "1")
+fn example_plans_enabled() -> bool {
+    std::env::var("FERRY_EXAMPLE_PLANS").is_ok_and(|v| v == "1")
 }
 
 /// Opens the page on a fresh session and waits for the wasm planner.
@@ -42,19 +43,9 @@ async fn open(browser: &Browser, preview: &Preview) -> anyhow::Result<f64> {
     Ok(ms)
 }
 
-/// Uploads the examples folder through the page's folder picker
-/// (`<input webkitdirectory>`), as a user choosing the folder would.
-async fn load_examples(browser: &Browser) -> anyhow::Result<()> {
-    let before = browser
-        .client
-        .execute("return document.body.dataset.planned ?? '';", vec![])
-        .await?;
-    let input = browser.client.find(Locator::Id("add-folder")).await?;
-    input
-        .send_keys(&workspace_root().join("examples").display().to_string())
-        .await
-        .context("choosing the examples folder")?;
-    // A new plan arrives once the files are read and planned.
+/// Waits for the page to finish a plan newer than `before` (the value of
+/// `document.body.dataset.planned` before the change).
+async fn wait_planned(browser: &Browser, before: &Value) -> anyhow::Result<()> {
     browser
         .wait_js(
             &format!(
@@ -64,6 +55,38 @@ async fn load_examples(browser: &Browser) -> anyhow::Result<()> {
         )
         .await?;
     Ok(())
+}
+
+async fn planned(browser: &Browser) -> anyhow::Result<Value> {
+    js(browser, "return document.body.dataset.planned ?? '';").await
+}
+
+/// Uploads a folder (relative to the workspace root) through the page's
+/// folder picker (`<input webkitdirectory>`), as a user choosing it would.
+async fn load_folder(browser: &Browser, dir: &str) -> anyhow::Result<()> {
+    let before = planned(browser).await?;
+    let input = browser.client.find(Locator::Id("add-folder")).await?;
+    input
+        .send_keys(&workspace_root().join(dir).display().to_string())
+        .await
+        .with_context(|| format!("choosing the folder {dir}"))?;
+    wait_planned(browser, &before).await
+}
+
+/// Loads a JSON file of runtime values per cluster through the page's
+/// "Load values JSON" picker.
+async fn load_values(browser: &Browser, file: &str) -> anyhow::Result<()> {
+    let before = planned(browser).await?;
+    let input = browser.client.find(Locator::Id("open-values")).await?;
+    input
+        .send_keys(&workspace_root().join(file).display().to_string())
+        .await
+        .with_context(|| format!("choosing {file}"))?;
+    wait_planned(browser, &before).await
+}
+
+async fn load_examples(browser: &Browser) -> anyhow::Result<()> {
+    load_folder(browser, "examples").await
 }
 
 async fn js(browser: &Browser, script: &str) -> anyhow::Result<Value> {
@@ -179,85 +202,108 @@ async fn page_opens_a_preloaded_input() -> anyhow::Result<()> {
         source.as_str(),
         Some(std::fs::read_to_string(workspace_root().join("examples/bundle.cue"))?.as_str())
     );
+    drop(preview);
+
+    // `ferry preview -f ... --runtime ... --runtime-values ...` reads the
+    // bundle and its modules from disk; the page opens on its plan.
+    let fixture = "tests/fixtures/preview";
+    let preview = Preview::start(&[
+        "-f",
+        &format!("{fixture}/bundle.cue"),
+        "--runtime",
+        &format!("{fixture}/runtime.cue"),
+        "--runtime-values",
+        &format!("{fixture}/values.json"),
+    ])?;
+    browser.client.goto(&preview.url).await?;
+    browser
+        .wait_js("document.body.dataset.plannerReady === 'true'", WAIT)
+        .await?;
+    let cells = browser
+        .wait_js(
+            "document.querySelectorAll('#matrix-table td.cell[data-count=\"2\"]').length",
+            WAIT,
+        )
+        .await?;
+    assert_eq!(cells, json!(6), "2 instances x 3 clusters, 2 objects each");
     browser.close().await
 }
 
-/// What the native planner plans for the examples with the page's inputs.
-fn native_plan() -> anyhow::Result<planner::PlanOutput> {
-    Ok(planner::plan(&example_input()?))
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn matrix_yaml_and_error_locations() -> anyhow::Result<()> {
-    if !plans_enabled() {
-        eprintln!("skipped: set FERRY_BROWSER_PLANS=1 once the planner builds the example modules");
-        return Ok(());
-    }
-    let preview = Preview::start(&[])?;
-    let browser = Browser::start().await?;
-    open(&browser, &preview).await?;
-    load_examples(&browser).await?;
-    let native = native_plan()?;
+/// Checks what the page shows against the native plan of the same input:
+/// the matrix (every cluster and instance, object counts), one object's
+/// YAML (`kind` of `instance` on `cluster`), and that a syntax error in the
+/// bundle (`bundle` as the page names it, `disk` as the workspace does) at
+/// the line holding `marker` is shown with its location and links to it.
+/// Saves screenshots named after `name`.
+async fn check_plan_in_page(
+    browser: &Browser,
+    name: &str,
+    native: &planner::PlanOutput,
+    (cluster, instance, kind): (&str, &str, &str),
+    (bundle, disk, marker): (&str, &str, &str),
+) -> anyhow::Result<()> {
     assert!(
         !native.diagnostics.iter().any(|d| d.is_error()),
-        "the native plan of the examples has errors: {:?}",
+        "the native plan has errors: {:?}",
         native.diagnostics
     );
-
+    browser
+        .client
+        .find(Locator::Css("[data-tab='matrix']"))
+        .await?
+        .click()
+        .await?;
     // Every cluster is a column and every instance a row, with the count
     // of its objects in each cell.
     let matrix = js(
-        &browser,
+        browser,
         "return { clusters: [...document.querySelectorAll('#matrix-table thead th[data-cluster]')].map(th => th.dataset.cluster),
                   cells: [...document.querySelectorAll('#matrix-table td.cell')].map(td => [td.dataset.instance, td.dataset.cluster, Number(td.dataset.count)]) };",
     )
     .await?;
     let clusters: Vec<String> = serde_json::from_value(matrix["clusters"].clone())?;
-    assert_eq!(clusters, ["staging-1", "production-1", "production-2"]);
+    let native_clusters: Vec<&str> = native.clusters.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(clusters, native_clusters);
     let mut cells: Vec<(String, String, usize)> = serde_json::from_value(matrix["cells"].clone())?;
     cells.sort();
     let mut expected = Vec::new();
     for c in &native.clusters {
         for i in &c.instances {
             let n = i.steps.iter().map(|s| s.objects.len()).sum::<usize>();
+            assert!(n > 0, "{}/{} has objects", c.name, i.name);
             expected.push((i.name.clone(), c.name.clone(), n));
         }
     }
     expected.sort();
     assert_eq!(cells, expected);
-    for instance in ["frontend", "backend", "cache"] {
-        assert!(
-            cells.iter().any(|(i, _, n)| i == instance && *n > 0),
-            "{instance} has objects"
-        );
-    }
-    browser.screenshot("preview-matrix.png").await?;
+    browser.screenshot(&format!("{name}-matrix.png")).await?;
 
-    // An object's YAML: click the cell, pick the Deployment, and read the
-    // YAML back; it is the native plan's object.
-    let cell = browser
+    // An object's YAML: click the cell, pick the object, read the YAML back;
+    // it is the native plan's object.
+    browser
         .client
-        .find(Locator::Css(
-            "td.cell[data-instance='frontend'][data-cluster='production-1']",
-        ))
+        .find(Locator::Css(&format!(
+            "td.cell[data-instance='{instance}'][data-cluster='{cluster}']"
+        )))
+        .await?
+        .click()
         .await?;
-    cell.click().await?;
-    let planned = native
+    let object = native
         .clusters
         .iter()
-        .find(|c| c.name == "production-1")
-        .and_then(|c| c.instances.iter().find(|i| i.name == "frontend"))
-        .context("frontend on production-1")?;
-    let deployment = planned
-        .steps
-        .iter()
-        .flat_map(|s| &s.objects)
-        .find(|o| o.kind == "Deployment")
-        .context("frontend has a Deployment")?;
+        .find(|c| c.name == cluster)
+        .and_then(|c| c.instances.iter().find(|i| i.name == instance))
+        .and_then(|i| {
+            i.steps
+                .iter()
+                .flat_map(|s| &s.objects)
+                .find(|o| o.kind == kind)
+        })
+        .with_context(|| format!("{instance} on {cluster} has a {kind}"))?;
     let key = format!(
-        "Deployment {}/{}",
-        deployment.namespace.as_deref().unwrap_or_default(),
-        deployment.name
+        "{kind} {}/{}",
+        object.namespace.as_deref().unwrap_or_default(),
+        object.name
     );
     browser
         .client
@@ -273,37 +319,38 @@ async fn matrix_yaml_and_error_locations() -> anyhow::Result<()> {
         .await?;
     let shown: Value = serde_saphyr::from_str(&yaml)
         .with_context(|| format!("the page's YAML parses:\n{yaml}"))?;
-    assert_eq!(shown, deployment.object);
-    assert!(
-        yaml.contains("replicas: 3"),
-        "production runs 3 replicas:\n{yaml}"
-    );
-    browser.screenshot("preview-object.png").await?;
+    assert_eq!(shown, object.object, "the page's YAML:\n{yaml}");
+    browser.screenshot(&format!("{name}-object.png")).await?;
 
     // A syntax error in the bundle shows its location, linked to the source.
-    js(
-        &browser,
-        "const p = 'examples/bundle.cue'; window.ferryPreview.openFile(p);
-         const src = document.getElementById('source');
-         src.value = src.value.replace('name:       \"shop\"', 'name:       \"shop\" }}');
-         src.dispatchEvent(new Event('input'));
-         return true;",
-    )
-    .await?;
-    let line = std::fs::read_to_string(workspace_root().join("examples/bundle.cue"))?
+    let line = std::fs::read_to_string(workspace_root().join(disk))?
         .lines()
-        .position(|l| l.contains("name:       \"shop\""))
-        .context("the bundle names itself")?
+        .position(|l| l.contains(marker))
+        .context("the marker is in the bundle")?
         + 1;
+    let before = planned(browser).await?;
+    browser
+        .client
+        .execute(
+            "window.ferryPreview.openFile(arguments[0]);
+             const src = document.getElementById('source');
+             src.value = src.value.replace(arguments[1], arguments[1] + ' }}');
+             src.dispatchEvent(new Event('input'));",
+            vec![json!(bundle), json!(marker)],
+        )
+        .await?;
+    wait_planned(browser, &before).await?;
     let loc = browser
         .wait_js(
-            "[...document.querySelectorAll('#diag-body a.loc')].map(a => a.textContent).find(t => t.startsWith('examples/bundle.cue:'))",
+            &format!(
+                "[...document.querySelectorAll('#diag-body a.loc')].map(a => a.textContent).find(t => t.startsWith('{bundle}:'))"
+            ),
             WAIT,
         )
         .await?;
     let loc = loc.as_str().unwrap_or_default().to_string();
     assert!(
-        loc.starts_with(&format!("examples/bundle.cue:{line}:")),
+        loc.starts_with(&format!("{bundle}:{line}:")),
         "location {loc}, expected line {line}"
     );
     browser
@@ -312,17 +359,117 @@ async fn matrix_yaml_and_error_locations() -> anyhow::Result<()> {
         .await?
         .click()
         .await?;
-    js(
-        &browser,
-        "[...document.querySelectorAll('#diag-body a.loc')].find(a => a.textContent.startsWith('examples/bundle.cue:')).click(); return true;",
-    )
-    .await?;
+    browser
+        .client
+        .execute(
+            "[...document.querySelectorAll('#diag-body a.loc')].find(a => a.textContent.startsWith(arguments[0] + ':')).click();",
+            vec![json!(bundle)],
+        )
+        .await?;
     let caret_line = js(
-        &browser,
+        browser,
         "const s = document.getElementById('source'); return s.value.slice(0, s.selectionStart).split('\\n').length;",
     )
     .await?;
     assert_eq!(caret_line, json!(line));
-    browser.screenshot("preview-syntax-error.png").await?;
+    browser
+        .screenshot(&format!("{name}-syntax-error.png"))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fixture_matrix_yaml_diff_and_error_locations() -> anyhow::Result<()> {
+    let preview = Preview::start(&[])?;
+    let browser = Browser::start().await?;
+    open(&browser, &preview).await?;
+    load_folder(&browser, "tests/fixtures/preview").await?;
+    load_values(&browser, "tests/fixtures/preview/values.json").await?;
+    let native = planner::plan(&fixture_input()?);
+
+    // The runtime values reached the plan: each cluster's region.
+    let cm = js(
+        &browser,
+        "window.ferryPreview.selectTab('objects');
+         const pick = (id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); };
+         pick('obj-cluster', 'production-2'); pick('obj-instance', 'web');
+         document.querySelector(\"#obj-list li[data-key='ConfigMap apps/web-config']\").click();
+         return document.getElementById('obj-yaml').textContent;",
+    )
+    .await?;
+    assert!(
+        cm.as_str()
+            .unwrap_or_default()
+            .contains("message: hello from ap-south-1"),
+        "{cm}"
+    );
+
+    // The diff of one object between a staging and a production cluster.
+    js(
+        &browser,
+        "window.ferryPreview.selectTab('diff');
+         const pick = (id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); };
+         pick('diff-object', 'web\\u0000ConfigMap apps/web-config'); pick('diff-a', 'staging-1'); pick('diff-b', 'production-1');
+         return true;",
+    )
+    .await?;
+    let diff = browser
+        .client
+        .find(Locator::Id("diff-view"))
+        .await?
+        .text()
+        .await?;
+    for line in [
+        "-   message: hello from eu-west-1",
+        "+   message: hello from us-east-1",
+        "-   tier: staging",
+        "+   tier: production",
+    ] {
+        assert!(
+            diff.lines().any(|l| l == line),
+            "{line:?} in the diff:\n{diff}"
+        );
+    }
+    browser.screenshot("fixture-diff.png").await?;
+
+    check_plan_in_page(
+        &browser,
+        "fixture",
+        &native,
+        ("production-1", "web", "Deployment"),
+        // A chosen folder's files are named from the folder on.
+        (
+            "preview/bundle.cue",
+            "tests/fixtures/preview/bundle.cue",
+            "name:       \"demo\"",
+        ),
+    )
+    .await?;
+    browser.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn examples_matrix_yaml_and_error_locations() -> anyhow::Result<()> {
+    if !example_plans_enabled() {
+        eprintln!("skipped: set FERRY_EXAMPLE_PLANS=1 once the planner builds the example modules");
+        return Ok(());
+    }
+    let preview = Preview::start(&[])?;
+    let browser = Browser::start().await?;
+    open(&browser, &preview).await?;
+    load_examples(&browser).await?;
+    let native = planner::plan(&example_input()?);
+    check_plan_in_page(
+        &browser,
+        "examples",
+        &native,
+        ("production-1", "frontend", "Deployment"),
+        (
+            "examples/bundle.cue",
+            "examples/bundle.cue",
+            "name:       \"shop\"",
+        ),
+    )
+    .await?;
     browser.close().await
 }

@@ -1,11 +1,12 @@
 //! The wasm planner in Node (the `--target nodejs` package built by
 //! `scripts/build-web`) and the native planner give byte-identical plan JSON
-//! for the same saved planner input.
+//! for the same saved planner input, and so do `ferry plan --offline -o
+//! json` and the wasm `plan()` of the input that run saved.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use ferry_tests::browser::{example_input, workspace_root};
+use ferry_tests::browser::{example_input, ferry_bin, fixture_input, workspace_root};
 use planner::PlannerInput;
 
 fn node_package() -> PathBuf {
@@ -21,6 +22,22 @@ fn node_package() -> PathBuf {
     pkg
 }
 
+/// The plan JSON the wasm planner's Node package gives for a saved input.
+fn wasm_plan(name: &str, path: &std::path::Path) -> String {
+    let out = Command::new("node")
+        .arg(workspace_root().join("web/tools/plan-node.mjs"))
+        .arg(node_package())
+        .arg(path)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{name}: node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Plans `input` natively and with wasm in Node; asserts identical bytes.
 fn assert_same_plan(name: &str, input: &PlannerInput) {
     let dir = tempfile::tempdir().unwrap();
@@ -29,20 +46,53 @@ fn assert_same_plan(name: &str, input: &PlannerInput) {
 
     let mut native = serde_json::to_string_pretty(&planner::plan(input)).unwrap();
     native.push('\n');
+    assert_eq!(
+        wasm_plan(name, &path),
+        native,
+        "{name}: wasm and native plans differ"
+    );
+}
 
-    let out = Command::new("node")
-        .arg(workspace_root().join("web/tools/plan-node.mjs"))
-        .arg(node_package())
-        .arg(&path)
+#[test]
+fn fixture_plans_identically_in_wasm_and_natively() {
+    let input = fixture_input().unwrap();
+    let plan = planner::plan(&input);
+    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    assert_same_plan("fixture", &input);
+}
+
+#[test]
+fn cli_plan_equals_wasm_plan_of_the_input_it_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("input.json");
+    let fixture = "tests/fixtures/preview";
+    let out = Command::new(ferry_bin().unwrap())
+        .current_dir(workspace_root())
+        .env_remove("KUBECONFIG")
+        .env("HOME", dir.path())
+        .args(["plan", "--offline", "-o", "json"])
+        .args(["-f", &format!("{fixture}/bundle.cue")])
+        .args(["--runtime", &format!("{fixture}/runtime.cue")])
+        .args(["--runtime-values", &format!("{fixture}/values.json")])
+        .arg("--save-input")
+        .arg(&saved)
         .output()
-        .expect("node runs");
+        .expect("ferry runs");
     assert!(
         out.status.success(),
-        "{name}: node failed: {}",
+        "ferry plan failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let wasm = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(wasm, native, "{name}: wasm and native plans differ");
+    let cli = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        cli.contains("\"message\": \"hello from ap-south-1\""),
+        "{cli}"
+    );
+    assert_eq!(
+        wasm_plan("cli", &saved),
+        cli,
+        "ferry plan and wasm plan() differ"
+    );
 }
 
 #[test]

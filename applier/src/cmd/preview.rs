@@ -1,11 +1,14 @@
 //! `ferry preview`: serves the browser preview (`web/` with the wasm planner
 //! built by `scripts/build-web`) on loopback, optionally preloaded with a
-//! planner input so the page opens on the user's bundle.
+//! bundle read from disk (or a saved planner input) so the page opens on it.
+//! The page fetches the preload from `/preload.json`; nothing else is
+//! served but the static files.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use applier::session::{InputOptions, Session};
 use axum::Router;
 use axum::http::header;
 use axum::routing::get;
@@ -20,6 +23,23 @@ pub struct PreviewArgs {
     /// Port to listen on at 127.0.0.1 (0 picks a free port).
     #[arg(long, default_value_t = 8417)]
     pub port: u16,
+    /// Bundle file to open in the page (CUE, YAML or JSON); repeat to unify
+    /// several; `-` reads stdin. Its `file://` modules are read too; no
+    /// cluster is contacted.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "input"
+    )]
+    pub files: Vec<String>,
+    /// Runtime file to open with the bundle.
+    #[arg(long, value_name = "FILE", requires = "files")]
+    pub runtime: Option<String>,
+    /// Runtime values for the page (YAML/JSON map; a map under a cluster's
+    /// name applies to that cluster only), as for `ferry plan --offline`.
+    #[arg(long, value_name = "FILE", requires = "files")]
+    pub runtime_values: Option<PathBuf>,
     /// A planner input saved by `ferry plan --save-input` to open in the page
     /// (`-` reads it from stdin).
     #[arg(long, value_name = "FILE")]
@@ -37,7 +57,11 @@ pub async fn run(args: PreviewArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(SOURCE_WEB_DIR));
     check_web_dir(&web_dir)?;
-    let preload = args.input.as_deref().map(read_input).transpose()?;
+    let preload = match &args.input {
+        Some(path) => Some(read_input(path)?),
+        None if !args.files.is_empty() => Some(load_bundle(&args).await?),
+        None => None,
+    };
 
     let mut app = Router::new();
     if let Some(bytes) = preload {
@@ -110,4 +134,21 @@ fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
         );
     }
     Ok(bytes)
+}
+
+/// Reads the bundle, runtime and modules as `ferry plan --offline` does, and
+/// returns the planner input the page opens (secret values masked).
+async fn load_bundle(args: &PreviewArgs) -> anyhow::Result<Vec<u8>> {
+    let opts = InputOptions {
+        files: args.files.clone(),
+        runtime: args.runtime.clone(),
+        runtime_cluster: "*".into(),
+        runtime_group: "*".into(),
+        ..InputOptions::default()
+    };
+    let mut session = Session::load(&opts).await?;
+    if let Some(path) = &args.runtime_values {
+        session.set_runtime_values_file(path)?;
+    }
+    Ok(serde_json::to_vec(&session.masked_input())?)
 }
