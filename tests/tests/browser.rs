@@ -9,7 +9,9 @@
 //! Planned content (matrix, YAML, diff, error locations) is checked on the
 //! fixture `tests/fixtures/preview` (one-file module). The same checks on
 //! `examples/` need the CUE module loader (the example modules import
-//! packages); they run only with `FERRY_EXAMPLE_PLANS=1` until it lands.
+//! packages and the evaluator does not build them completely yet); that
+//! test is `#[ignore]`d until it does, so it reports as ignored, not passed:
+//! run it with `cargo test --test browser -- --ignored`.
 
 use std::time::Duration;
 
@@ -19,11 +21,6 @@ use ferry_tests::browser::{Browser, Preview, example_input, fixture_input, works
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Opt-in for the checks that need real plans of the example bundle.
-fn example_plans_enabled() -> bool {
-    std::env::var("FERRY_EXAMPLE_PLANS").is_ok_and(|v| v == "1")
-}
 
 /// Opens the page on a fresh session and waits for the wasm planner.
 async fn open(browser: &Browser, preview: &Preview) -> anyhow::Result<f64> {
@@ -449,11 +446,8 @@ async fn fixture_matrix_yaml_diff_and_error_locations() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "the evaluator does not build the example modules yet (closedness errors); see issue 7"]
 async fn examples_matrix_yaml_and_error_locations() -> anyhow::Result<()> {
-    if !example_plans_enabled() {
-        eprintln!("skipped: set FERRY_EXAMPLE_PLANS=1 once the planner builds the example modules");
-        return Ok(());
-    }
     let preview = Preview::start(&[])?;
     let browser = Browser::start().await?;
     open(&browser, &preview).await?;
