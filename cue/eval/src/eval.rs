@@ -263,6 +263,8 @@ pub struct Engine {
     stack_base: usize,
     /// Bytes of stack evaluation may use before failing with an error.
     pub stack_budget: usize,
+    /// Packages registered by the loader (cue-load): import key -> root.
+    pub packages: HashMap<Rc<str>, VId>,
 }
 
 fn env_frame(env: &Env, up: u32) -> Option<&Rc<EnvNode>> {
@@ -1903,8 +1905,19 @@ impl Engine {
                     _ => v,
                 }
             }
-            ExprKind::PkgFunc(p, n) => Val::Func(Func::Pkg(p.clone(), n.clone())),
-            ExprKind::Import(p) => eval_err(format!("package {p} used as a value"), span),
+            // Loader seam (cue-load, issue 7): an import the loader registered
+            // resolves lazily to that package's root; others are builtins.
+            ExprKind::PkgFunc(p, n) => match self.packages.get(p).copied() {
+                Some(root) => {
+                    let label = crate::compile::ident_label(&mut self.interner, n);
+                    self.lookup(root, label, n, span)
+                }
+                None => Val::Func(Func::Pkg(p.clone(), n.clone())),
+            },
+            ExprKind::Import(p) => match self.packages.get(p).copied() {
+                Some(root) => Val::Vertex(root),
+                None => eval_err(format!("package {p} used as a value"), span),
+            },
             ExprKind::Interp(parts, is_bytes) => {
                 let mut out: Vec<u8> = Vec::new();
                 for p in parts {

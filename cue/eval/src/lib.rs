@@ -221,6 +221,18 @@ impl Runtime {
         self.value(root)
     }
 
+    /// Makes `value` (a package compiled in this runtime) the target of
+    /// imports whose path is `key`: `key.#X` then selects from it lazily.
+    /// Used by the loader (cue-load), which gives every resolved package a
+    /// unique key and rewrites import specs to it.
+    pub fn register_package(&self, key: &str, value: &Value) {
+        self.inner
+            .borrow_mut()
+            .eng
+            .packages
+            .insert(key.into(), value.v);
+    }
+
     /// Registers source text so spans of files parsed outside the runtime
     /// resolve to `file:line:col`; returns the id to parse it with.
     pub fn add_source(&self, name: &str, text: &str) -> FileId {
