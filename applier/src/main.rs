@@ -31,6 +31,9 @@ enum Command {
     /// Push, pull and list modules in OCI registries.
     #[command(subcommand)]
     Mod(cmd::module::ModCommand),
+    /// Evaluate (`export`) or validate (`vet`) CUE packages with ferry's evaluator.
+    #[command(subcommand)]
+    Cue(cmd::cue::CueCommand),
 }
 
 #[tokio::main]
@@ -53,6 +56,7 @@ async fn main() -> ExitCode {
         Command::Delete(a) => cmd::delete::run(a).await,
         Command::Status(a) => cmd::status::run(a).await,
         Command::Mod(c) => cmd::module::run(c).await.map(|()| 0),
+        Command::Cue(c) => cmd::cue::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
