@@ -113,10 +113,35 @@ fn vet(a: &VetArgs) -> Result<i32> {
     match loader.load(&files, &cfg) {
         Ok(i) => match i.value.validate(a.concrete) {
             Ok(()) => Ok(0),
-            Err(e) => fail(&e.to_string()),
+            Err(mut e) => {
+                // The error of the whole package carries no path: name the
+                // deepest field that still fails, as `cue vet` does.
+                if e.path.is_empty() {
+                    e.path = failing_path(&i.value, a.concrete).join(".");
+                }
+                fail(&e.to_string())
+            }
         },
         Err(errs) => fail(&errs.to_string()),
     }
+}
+
+/// The labels down to the deepest regular field of `v` that fails
+/// validation.
+fn failing_path(v: &cue_eval::Value, concrete: bool) -> Vec<String> {
+    let mut path = Vec::new();
+    let mut v = v.clone();
+    'down: while let Ok(fields) = v.fields(cue_eval::FieldOpts::default()) {
+        for f in fields {
+            if f.value.validate(concrete).is_err() {
+                path.push(f.label.clone());
+                v = f.value;
+                continue 'down;
+            }
+        }
+        break;
+    }
+    path
 }
 
 /// Prints an error (paths from `load_expr` values without their hidden
