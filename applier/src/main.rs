@@ -33,6 +33,9 @@ enum Command {
     Mod(cmd::module::ModCommand),
     /// Serve the browser preview on loopback, optionally opened on a bundle.
     Preview(cmd::preview::PreviewArgs),
+    /// Evaluate (`export`) or validate (`vet`) CUE packages with ferry's evaluator.
+    #[command(subcommand)]
+    Cue(cmd::cue::CueCommand),
 }
 
 #[tokio::main]
@@ -56,6 +59,7 @@ async fn main() -> ExitCode {
         Command::Status(a) => cmd::status::run(a).await,
         Command::Mod(c) => cmd::module::run(c).await.map(|()| 0),
         Command::Preview(a) => cmd::preview::run(a).await.map(|()| 0),
+        Command::Cue(c) => cmd::cue::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -1,19 +1,17 @@
 //! Building a module instance: Timoni's `main` package evaluated with the
 //! instance's tags and merged values, then `timoni.apply` read step by step.
 //!
-//! Module loading: the module's root package `main` is parsed once per plan
-//! and compiled for each build, with `@tag(name)`, `@tag(namespace)`,
-//! `@tag(x, var=moduleVersion)` and `@tag(x, var=kubeVersion)` filled in at
-//! the tagged fields (or, for tags no static path reaches, injected by
-//! rewriting the file).
-//! Packages imported from the module itself, `cue.mod/pkg` and
-//! `cue.mod/gen` need cue-eval's module loader, which is not available yet:
-//! a module importing them gets a diagnostic naming the import.
-
-use std::collections::BTreeMap;
+//! Module loading goes through cue-load's [`Loader`]: one per plan, so every
+//! value lives in its runtime and every file parses (and every package with
+//! the same inputs compiles) once. The module's files come from the module
+//! map; the loader resolves imports from the module itself, `cue.mod/pkg`,
+//! `cue.mod/gen` and `cue.mod/usr`, and injects `@tag(name)`,
+//! `@tag(namespace)` and the tag variables `moduleVersion` and
+//! `kubeVersion`.
 
 use base64::Engine as _;
 use cue_eval::Runtime;
+use cue_load::{Config, FileMap, Loader};
 use serde_json::Value;
 
 use crate::bundle::Instance;
@@ -21,7 +19,6 @@ use crate::decode::{eval_diag, split_path};
 use crate::diag::{Diagnostic, Loc};
 use crate::input::{FileContent, ModuleFiles};
 use crate::locate::{Locator, SourceIndex};
-use crate::tags::{TagSite, inject_tags, tag_sites};
 
 /// A module read once per plan.
 #[derive(Clone, Debug)]
@@ -37,15 +34,9 @@ pub struct LoadedModule {
     pub version: String,
     /// The resolved digest.
     pub digest: Option<String>,
-    /// The root `main` package files (path, text), without `values.cue`.
-    pub main_files: Vec<(String, String)>,
-    /// The same files parsed once, file `i` with `FileId(i)`, so every
-    /// build compiles them without parsing again.
-    pub parsed: Vec<cue_syntax::ast::File>,
-    /// The `@tag` fields, when all of them sit at static paths (then tags
-    /// are filled in at those paths; otherwise files are rewritten per
-    /// build).
-    pub tag_sites: Option<Vec<TagSite>>,
+    /// The module's files (paths relative to its root), as the loader
+    /// takes them.
+    pub files: FileMap,
     /// The defaults of `values.cue` (`values:`), as data.
     pub defaults: Value,
     /// Why the module cannot be built, if it cannot.
@@ -61,9 +52,7 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
         name: None,
         version: files.version.clone(),
         digest: files.digest.clone(),
-        main_files: Vec::new(),
-        parsed: Vec::new(),
-        tag_sites: Some(Vec::new()),
+        files: FileMap::new(),
         defaults: Value::Object(Default::default()),
         errors: Vec::new(),
     };
@@ -141,52 +130,25 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
             }
         }
     }
-    // The root package `main`.
-    for (path, _) in files.files.iter() {
-        let is_root_cue = path.ends_with(".cue") && !path.contains('/');
-        let excluded =
-            path == "values.cue" || path.ends_with("_tool.cue") || path.ends_with("_test.cue");
-        if !is_root_cue || excluded {
-            continue;
-        }
-        let Some(text) = text_of(path, &mut m.errors) else {
-            continue;
-        };
-        let id = cue_syntax::FileId(m.main_files.len() as u32);
-        let (file, errors) = cue_syntax::parse_file(id, &display(path), &text);
-        if !errors.is_empty() {
-            for e in errors {
-                m.errors.push(Diagnostic::error(e.message).at(&Loc::new(
-                    display(path),
-                    e.span.start.line,
-                    e.span.start.column,
-                )));
-            }
-            continue;
-        }
-        if file.package.as_ref().map(|p| p.name.as_str()) != Some("main") {
-            continue;
-        }
-        for imp in &file.imports {
-            let first = imp.path_only().split('/').next().unwrap_or("");
-            if first.contains('.') {
-                let p = imp.path_span.start;
-                m.errors.push(
-                    Diagnostic::error(format!(
-                        "imports {:?}: loading module packages (the module's own, cue.mod/pkg, cue.mod/gen) needs cue-eval's module loader, which is not available yet",
-                        imp.path_only()
-                    ))
-                    .at(&Loc::new(display(path), p.line, p.column)),
-                );
-            }
-        }
-        if let Some(sites) = &mut m.tag_sites
-            && !tag_sites(&file.decls, &mut Vec::new(), &display(path), sites)
-        {
-            m.tag_sites = None;
-        }
-        m.main_files.push((path.clone(), text));
-        m.parsed.push(file);
+    // Every file, decoded once, for the loader.
+    for (path, content) in &files.files {
+        let bytes =
+            match content {
+                FileContent::Text(t) => t.clone().into_bytes(),
+                FileContent::Bytes { base64 } => {
+                    match base64::engine::general_purpose::STANDARD.decode(base64) {
+                        Ok(b) => b,
+                        Err(_) => {
+                            m.errors.push(
+                                Diagnostic::error("the module map holds invalid base64")
+                                    .at(&Loc::new(display(path), 0, 0)),
+                            );
+                            continue;
+                        }
+                    }
+                }
+            };
+        m.files.insert(path.clone(), bytes);
     }
     m
 }
@@ -221,8 +183,14 @@ pub struct Built {
     pub diags: Vec<Diagnostic>,
 }
 
-/// Builds one instance of a loaded module.
-pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_version: &str) -> Built {
+/// Builds one instance of a loaded module with the plan's `loader`.
+pub fn build(
+    loader: &mut Loader,
+    m: &LoadedModule,
+    inst: &Instance,
+    kube_version: &str,
+    module_version: &str,
+) -> Built {
     let mut out = Built::default();
     if !m.errors.is_empty() {
         out.diags = m.errors.clone();
@@ -230,22 +198,34 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
     }
     let bundle_values = inst.values.to_json();
     let merged = merge_values(&m.defaults, &bundle_values);
-    let tags: BTreeMap<&str, &str> = [
-        ("name", inst.name.as_str()),
-        ("namespace", inst.namespace.as_str()),
-    ]
-    .into();
-    let vars: BTreeMap<&str, &str> = [
-        ("moduleVersion", module_version),
-        ("kubeVersion", kube_version),
-    ]
-    .into();
-    let root = match &m.tag_sites {
-        Some(sites) => compile_parsed(m, sites, &tags, &vars, &mut out.diags),
-        None => compile_rewritten(m, &tags, &vars, &mut out.diags),
-    };
-    let Some(root) = root else {
-        return out;
+    let mut cfg = Config::timoni(&inst.name, &inst.namespace, module_version, kube_version);
+    cfg.file_prefix = format!("{}/", m.dir);
+    // Timoni replaces the defaults file with the merged values (filled in
+    // below), so `values.cue` takes no part in the build.
+    cfg.overlays
+        .insert("values.cue".into(), b"package main\n".to_vec());
+    let mut loaded = loader.load(&m.files, &cfg);
+    // Timoni sets `name` and `namespace` whether or not the module has a
+    // field for them: a tag no file declares is dropped, not an error.
+    if let Err(errs) = &loaded {
+        let unused: Vec<String> = errs
+            .0
+            .iter()
+            .filter_map(|e| e.message.strip_prefix("no tag for "))
+            .map(|k| k.trim_matches('"').to_string())
+            .collect();
+        if !unused.is_empty() && unused.len() == errs.0.len() {
+            cfg.tags
+                .retain(|t| !unused.iter().any(|u| t.starts_with(&format!("{u}="))));
+            loaded = loader.load(&m.files, &cfg);
+        }
+    }
+    let root = match loaded {
+        Ok(i) => i.value,
+        Err(errs) => {
+            out.diags.extend(errs.0.iter().map(load_diag));
+            return out;
+        }
     };
     let rt = root.runtime().clone();
     let root = root.fill("values", &rt.from_json(&merged));
@@ -322,86 +302,12 @@ pub fn build(m: &LoadedModule, inst: &Instance, kube_version: &str, module_versi
     out
 }
 
-/// Compiles the module's parsed files in a fresh runtime (no parsing) and
-/// fills the tags in at their fields.
-fn compile_parsed(
-    m: &LoadedModule,
-    sites: &[TagSite],
-    tags: &BTreeMap<&str, &str>,
-    vars: &BTreeMap<&str, &str>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<cue_eval::Value> {
-    let rt = Runtime::new();
-    for (i, (path, text)) in m.main_files.iter().enumerate() {
-        // Same order, same ids: the parsed spans stay valid.
-        if rt.add_source(&format!("{}/{path}", m.dir), text) != cue_syntax::FileId(i as u32) {
-            return compile_rewritten(m, tags, vars, diags);
-        }
-    }
-    let refs: Vec<&cue_syntax::ast::File> = m.parsed.iter().collect();
-    let mut root = rt.compile_asts(&refs);
-    for site in sites {
-        let value = if site.var {
-            vars.get(site.name.as_str())
-        } else {
-            tags.get(site.name.as_str())
-        };
-        let Some(value) = value else { continue };
-        let json = match site.ty.as_str() {
-            "string" => Some(Value::String(value.to_string())),
-            "int" | "number" => crate::inject::literal(crate::inject::AttrType::Number, value)
-                .and_then(|l| serde_json::from_str(&l).ok()),
-            "bool" => value.parse::<bool>().ok().map(Value::Bool),
-            _ => None,
-        };
-        match json {
-            Some(j) => root = root.fill(&site.path, &rt.from_json(&j)),
-            None => diags.push(
-                Diagnostic::error(format!(
-                    "tag {:?}: the value {value:?} is not a {}",
-                    site.name, site.ty
-                ))
-                .at(&site.loc),
-            ),
-        }
-    }
-    diags.is_empty().then_some(root)
-}
-
-/// Rewrites the files with the tags injected and compiles them (tags at
-/// paths no fill can reach).
-fn compile_rewritten(
-    m: &LoadedModule,
-    tags: &BTreeMap<&str, &str>,
-    vars: &BTreeMap<&str, &str>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<cue_eval::Value> {
-    let mut texts = Vec::new();
-    for (path, text) in &m.main_files {
-        let name = format!("{}/{path}", m.dir);
-        match inject_tags(&name, text, tags, vars) {
-            Ok(t) => texts.push((name, t)),
-            Err(d) => diags.extend(d),
-        }
-    }
-    if !diags.is_empty() {
-        return None;
-    }
-    let rt = Runtime::new();
-    let refs: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    match rt.compile_files(&refs) {
-        Ok(v) => Some(v),
-        Err(errs) => {
-            diags.extend(
-                errs.0
-                    .iter()
-                    .map(|e| eval_diag(e, &Locator::default(), &[])),
-            );
-            None
-        }
+/// A loader error as a diagnostic, at its `file:line:col` when it has one.
+fn load_diag(e: &cue_load::LoadError) -> Diagnostic {
+    let d = Diagnostic::error(e.message.clone());
+    match &e.position {
+        Some(p) => d.at(&Loc::new(p.file.clone(), p.line, p.column)),
+        None => d,
     }
 }
 
@@ -615,28 +521,29 @@ mod tests {
     }
 
     #[test]
-    fn tags_at_static_paths_are_filled_without_reparsing() {
+    fn tags_and_variables_are_injected() {
         let src = "package main\ntimoni: {\n\tinstance: {\"my-name\": string @tag(name), kv: string @tag(kv, var=kubeVersion)}\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: instance.\"my-name\", data: kv: instance.kv}]\n}\n";
         let m = module(src);
         assert!(m.errors.is_empty(), "{:?}", m.errors);
-        let sites = m.tag_sites.clone().unwrap();
-        assert_eq!(
-            sites.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
-            ["timoni.instance.\"my-name\"", "timoni.instance.kv"]
-        );
-        let b = build(&m, &instance(), "1.20.0", "0.0.0-devel");
+        let b = build(&mut Loader::new(), &m, &instance(), "1.20.0", "0.0.0-devel");
         assert!(b.diags.is_empty(), "{:?}", b.diags);
         assert_eq!(b.steps[0].1[0]["metadata"]["name"], "app");
         assert_eq!(b.steps[0].1[0]["data"]["kv"], "1.20.0");
     }
 
     #[test]
-    fn tags_in_comprehensions_are_injected_by_rewriting() {
+    fn tags_in_comprehensions_are_rejected_like_cue() {
         let src = "package main\ntimoni: {\n\tinstance: {if true {n: string @tag(name)}}\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: instance.n}]\n}\n";
         let m = module(src);
-        assert!(m.tag_sites.is_none());
-        let b = build(&m, &instance(), "1.20.0", "0.0.0-devel");
-        assert!(b.diags.is_empty(), "{:?}", b.diags);
-        assert_eq!(b.steps[0].1[0]["metadata"]["name"], "app");
+        let b = build(&mut Loader::new(), &m, &instance(), "1.20.0", "0.0.0-devel");
+        let d = &b.diags[0];
+        assert!(
+            d.message.contains("@tag not allowed within comprehension"),
+            "{d:?}"
+        );
+        assert_eq!(
+            (d.file.as_deref(), d.line, d.col),
+            (Some("m/timoni.cue"), Some(3), Some(32))
+        );
     }
 }

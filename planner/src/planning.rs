@@ -60,11 +60,23 @@ pub(crate) fn run_with_stats(input: &PlannerInput) -> (PlanOutput, Vec<Secrets>,
         .find_map(|e| e.bundle.as_ref().map(|b| b.name.clone()));
     let mut modules: BTreeMap<String, Rc<LoadedModule>> = BTreeMap::new();
     let mut builds: BTreeMap<BuildKey, Rc<Built>> = BTreeMap::new();
+    // One loader for the plan: all values live in its runtime, and files
+    // and packages shared by builds parse and compile once.
+    let mut loader = cue_load::Loader::new();
     let mut secrets = Vec::new();
     let mut cluster_diags: Vec<Diagnostic> = Vec::new();
     for (ctx, eval) in f.clusters.iter().zip(&f.evals) {
         let mut cd = Vec::new();
-        let plan = plan_cluster(ctx, eval, &f, input, &mut modules, &mut builds, &mut cd);
+        let plan = plan_cluster(
+            ctx,
+            eval,
+            &f,
+            input,
+            &mut loader,
+            &mut modules,
+            &mut builds,
+            &mut cd,
+        );
         cluster_diags.extend(cd);
         out.clusters.push(plan);
         secrets.push(ctx.secrets.clone());
@@ -132,6 +144,7 @@ fn plan_cluster(
     eval: &BundleEval,
     f: &Front,
     input: &PlannerInput,
+    loader: &mut cue_load::Loader,
     modules: &mut BTreeMap<String, Rc<LoadedModule>>,
     builds: &mut BTreeMap<BuildKey, Rc<Built>>,
     diags: &mut Vec<Diagnostic>,
@@ -224,7 +237,7 @@ fn plan_cluster(
             .entry(bkey)
             .or_insert_with(|| {
                 let built = guarded("building the instance", || {
-                    build::build(&m, inst, &ctx.kube_version, &module_version)
+                    build::build(loader, &m, inst, &ctx.kube_version, &module_version)
                 });
                 Rc::new(built.unwrap_or_else(|d| Built {
                     diags: vec![*d],

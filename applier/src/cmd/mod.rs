@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod build;
+pub mod cue;
 pub mod delete;
 pub mod module;
 pub mod plan;
