@@ -30,27 +30,6 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
-/// The `ferry` binary: `$FERRY_BIN`, else `ferry` next to the test
-/// executable's profile directory (built by `cargo build -p applier`).
-pub fn ferry_bin() -> anyhow::Result<PathBuf> {
-    if let Some(bin) = std::env::var_os("FERRY_BIN") {
-        return Ok(PathBuf::from(bin));
-    }
-    let exe = std::env::current_exe()?;
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("the test executable has no profile directory")?
-        .join("ferry");
-    if !bin.is_file() {
-        bail!(
-            "{} not found: build it first with `cargo build -p applier --bin ferry`",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
-
 /// A child process killed when dropped.
 struct Guard(Child);
 
@@ -76,7 +55,7 @@ impl Preview {
         if !web.join("pkg/ferry_planner_bg.wasm").is_file() {
             bail!("the wasm planner is not built: run scripts/build-web first");
         }
-        let mut child = Command::new(ferry_bin()?)
+        let mut child = Command::new(crate::ferry_bin())
             .current_dir(workspace_root())
             .args(["preview", "--port", "0", "--web-dir"])
             .arg(&web)

@@ -3,6 +3,9 @@
 
 pub mod browser;
 pub mod conformance;
+mod ferry_bin;
 pub mod fleet;
 /// A real OCI registry for tests.
 pub mod registry;
+
+pub use ferry_bin::ferry_bin;

@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use applier::engine;
 use applier::kube::{Cluster, KubeConfigSource};
 use applier::objects::ObjRef;
@@ -31,25 +31,6 @@ fn repo_root() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-fn ferry_bin() -> Result<PathBuf> {
-    if let Ok(p) = std::env::var("FERRY_BIN") {
-        return Ok(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe()?;
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("test executable has no profile dir")?;
-    let bin = profile_dir.join("ferry");
-    if !bin.exists() {
-        bail!(
-            "{} not found: build it first with `cargo build -p applier --bin ferry`",
-            bin.display()
-        );
-    }
-    Ok(bin)
 }
 
 /// Runs ferry in `cwd` with an empty private TMPDIR.
@@ -217,7 +198,7 @@ async fn bundle_with_relative_modules_applies_to_every_cluster() -> Result<()> {
     // Run from the repository root: relative module paths must resolve
     // against the bundle file's directory, not the working directory.
     let ferry = Ferry {
-        bin: ferry_bin()?,
+        bin: ferry_tests::ferry_bin().to_path_buf(),
         kubeconfig: kubeconfig.clone(),
         tmp: tempfile::tempdir()?,
         cwd: repo_root(),
@@ -510,7 +491,7 @@ async fn missing_modules_are_reported_before_any_cluster_is_contacted() -> Resul
         "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {token: t}}]\n",
     )?;
     let ferry = Ferry {
-        bin: ferry_bin()?,
+        bin: ferry_tests::ferry_bin().to_path_buf(),
         kubeconfig,
         tmp: tempfile::tempdir()?,
         cwd: dir.path().to_path_buf(),

@@ -4,50 +4,10 @@
 //! and definitions are not exported, fields keep declaration order, and
 //! `--out json` is indented by four spaces with a final newline.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-/// The built `ferry` binary: `cargo build -p applier --bin ferry` into
-/// the target directory of this test (as `tests/oci.rs` does).
-fn ferry() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps");
-        let target_dir = profile_dir.parent().expect("target dir");
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") => "dev",
-            Some(other) => other,
-            None => panic!("unexpected target layout {}", profile_dir.display()),
-        };
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let out = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "applier",
-                "--bin",
-                "ferry",
-                "--profile",
-                profile,
-            ])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("running cargo build");
-        assert!(
-            out.status.success(),
-            "building ferry failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        profile_dir.join("ferry")
-    })
-}
+use ferry_tests::ferry_bin as ferry;
 
 const UTIL: &str = "package util\n\n#Port: int & >0 & <65536\nprefix: \"svc\"\n";
 

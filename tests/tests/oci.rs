@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use applier::oci::artifact::{
     self, BuiltLayer, CONTENT_TYPE_MODULE, CONTENT_TYPE_VENDOR, Descriptor,
@@ -21,45 +20,7 @@ use applier::oci::client::{Registry as Client, sha256_digest};
 use applier::oci::{Limits, ModuleRef, ModuleUrl, PullOptions, RegistryOptions, pull_modules};
 use ferry_tests::registry::Registry;
 
-/// The built `ferry` binary (see the module docs).
-fn ferry() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps");
-        let target_dir = profile_dir.parent().expect("target dir");
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") => "dev",
-            Some(other) => other,
-            None => panic!("unexpected target layout {}", profile_dir.display()),
-        };
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let out = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "applier",
-                "--bin",
-                "ferry",
-                "--profile",
-                profile,
-                "--target-dir",
-            ])
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("running cargo build");
-        assert!(
-            out.status.success(),
-            "building ferry failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        profile_dir.join("ferry")
-    })
-}
+use ferry_tests::ferry_bin as ferry;
 
 /// Runs `ferry ARGS` with a private TMPDIR (to prove nothing is left behind)
 /// and no Docker config.

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use ferry_tests::browser::{example_input, ferry_bin, fixture_input, workspace_root};
+use ferry_tests::browser::{example_input, fixture_input, workspace_root};
 use planner::PlannerInput;
 
 fn node_package() -> PathBuf {
@@ -66,7 +66,7 @@ fn cli_plan_equals_wasm_plan_of_the_input_it_saved() {
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("input.json");
     let fixture = "tests/fixtures/preview";
-    let out = Command::new(ferry_bin().unwrap())
+    let out = Command::new(ferry_tests::ferry_bin())
         .current_dir(workspace_root())
         .env_remove("KUBECONFIG")
         .env("HOME", dir.path())
