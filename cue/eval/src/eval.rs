@@ -253,6 +253,13 @@ pub struct Engine {
     depth: u32,
     next_group: u32,
     child_groups: HashMap<(u32, Label), u32>,
+    /// The parent group and label of each child group.
+    group_parent: HashMap<u32, (u32, Label)>,
+    /// Groups whose declared fields also count as evidence for a group: a
+    /// definition referenced as a conjunct of a field that an enclosing
+    /// definition closes (`#C: {s: #S & {#V: 1}}`) declares fields of `s`
+    /// too, so `#C`'s closing of `s` accepts what `#S` declares.
+    group_also: HashMap<u32, Vec<u32>>,
     /// Label sym for temporaries.
     temp_sym: Option<Sym>,
     /// Chain of the conjunct being added.
@@ -362,6 +369,7 @@ impl Engine {
         }
         let k = self.new_group();
         self.child_groups.insert((g, l), k);
+        self.group_parent.insert(k, (g, l));
         k
     }
 
@@ -755,9 +763,13 @@ impl Engine {
                     embed: false,
                 }
             } else {
+                let g = self.new_group();
+                if ci.group != 0 && ci.closing == 2 {
+                    self.group_also.entry(ci.group).or_default().push(g);
+                }
                 CI {
                     closing,
-                    group: self.new_group(),
+                    group: g,
                     embed: false,
                 }
             }
@@ -1632,7 +1644,8 @@ impl Engine {
             let name: Rc<str> = self.interner.name(sym).into();
             for r in &reqs {
                 let ok = r.allowed.contains(&label)
-                    || r.patterns.iter().any(|p| self.label_matches(p, &name));
+                    || r.patterns.iter().any(|p| self.label_matches(p, &name))
+                    || self.allowed_by_also(v, r.key, label, &name, 0);
                 if !ok {
                     let spans = self.v(a).label_spans.clone();
                     let e = Err::bottom(ErrorKind::Eval, "field not allowed".to_string(), spans);
@@ -1642,6 +1655,67 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Whether a group that gives evidence for group `g` (see
+    /// `group_also`), directly or through the same label path below groups
+    /// that do, allows `label` on `v`.
+    fn allowed_by_also(
+        &mut self,
+        v: VId,
+        g: u32,
+        label: Label,
+        name: &Rc<str>,
+        depth: u32,
+    ) -> bool {
+        if depth > 32 {
+            return false;
+        }
+        let mut also = self.group_also.get(&g).cloned().unwrap_or_default();
+        if let Some(&(pg, l)) = self.group_parent.get(&g) {
+            for a in self.also_closure(pg, depth + 1) {
+                if let Some(&k) = self.child_groups.get(&(a, l)) {
+                    also.push(k);
+                }
+            }
+        }
+        for a in also {
+            let Some(r) = self.v(v).reqs.iter().find(|r| r.key == a).cloned() else {
+                continue;
+            };
+            if r.open
+                || r.allowed.contains(&label)
+                || r.patterns.iter().any(|p| self.label_matches(p, name))
+                || self.allowed_by_also(v, a, label, name, depth + 1)
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The groups that give evidence for `g`, transitively, including
+    /// those inherited from parent groups along the label path.
+    fn also_closure(&self, g: u32, depth: u32) -> Vec<u32> {
+        if depth > 32 {
+            return Vec::new();
+        }
+        let mut out = self.group_also.get(&g).cloned().unwrap_or_default();
+        if let Some(&(pg, l)) = self.group_parent.get(&g) {
+            for a in self.also_closure(pg, depth + 1) {
+                if let Some(&k) = self.child_groups.get(&(a, l)) {
+                    out.push(k);
+                }
+            }
+        }
+        let mut i = 0;
+        while i < out.len() && out.len() < 256 {
+            if let Some(more) = self.group_also.get(&out[i]) {
+                out.extend(more.iter().copied());
+            }
+            i += 1;
+        }
+        out
     }
 
     /// Whether `v` unified with `schema` has no conflict.

@@ -362,3 +362,15 @@ fn close_builtin_closes_one_level() {
         (ErrorKind::Eval, "field not allowed", "x.b")
     );
 }
+
+#[test]
+fn a_definition_referenced_inside_a_closed_field_declares_its_fields() {
+    // `#C` closes `s`; `#S` is a conjunct of `s`, so what `#S` declares is
+    // allowed in `s` even though the literal beside it does not declare it.
+    let src =
+        "#S: {#V!: string, major: #V}\n#C: {kv: string, s: #S & {#V: kv}}\nv: #C & {kv: \"1\"}";
+    assert_eq!(json(src, "v"), r#"{"kv":"1","s":{"major":"1"}}"#);
+    // A field neither declares is still rejected.
+    let src = "#S: {#V!: string, major: #V}\n#C: {kv: string, s: #S & {#V: kv, extra: 1}}\nv: #C & {kv: \"1\"}";
+    assert_eq!(err_kind(src, "v.s.extra"), Some(ErrorKind::Eval));
+}
