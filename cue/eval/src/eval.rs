@@ -260,6 +260,10 @@ pub struct Engine {
     /// definition closes (`#C: {s: #S & {#V: 1}}`) declares fields of `s`
     /// too, so `#C`'s closing of `s` accepts what `#S` declares.
     group_also: HashMap<u32, Vec<u32>>,
+    /// The closing group each definition inlined into a vertex got, so a
+    /// second reference to the same definition (through another field)
+    /// still gives its evidence to the second reference's group.
+    def_groups: HashMap<(VId, VId), u32>,
     /// Label sym for temporaries.
     temp_sym: Option<Sym>,
     /// Chain of the conjunct being added.
@@ -740,6 +744,17 @@ impl Engine {
             return;
         }
         if self.v(v).inlined.contains(&w) {
+            // The conjuncts are already there; only the closedness evidence
+            // of a definition is owed to this conjunct's group.
+            if let Some(&g) = self.def_groups.get(&(v, w))
+                && ci.group != 0
+                && ci.group != g
+            {
+                let also = self.group_also.entry(ci.group).or_default();
+                if !also.contains(&g) {
+                    also.push(g);
+                }
+            }
             return;
         }
         self.vm(v).inlined.push(w);
@@ -747,6 +762,7 @@ impl Engine {
         if let Some(p) = self.v(w).parent {
             self.arcs(p);
         }
+        let w0 = w;
         let w = self.resolve(w);
         let def = self.in_def(w);
         let closing = if self.v(w).closed_call && !matches!(self.v(w).label, Label::Def(_)) {
@@ -767,6 +783,7 @@ impl Engine {
                 if ci.group != 0 && ci.closing == 2 {
                     self.group_also.entry(ci.group).or_default().push(g);
                 }
+                self.def_groups.insert((v, w0), g);
                 CI {
                     closing,
                     group: g,
@@ -1225,7 +1242,10 @@ impl Engine {
             return Ok(());
         };
         match cl {
-            Clause::If(cond) => match self.eval(cond, &env) {
+            Clause::If(cond) => match {
+                let c = self.eval(cond, &env);
+                self.default_of(c)
+            } {
                 Val::Bool(true) => self.comp_iter(c, idx + 1, env, out),
                 Val::Bool(false) => Ok(()),
                 Val::Bottom(e) => Err(Val::Bottom(e)),
@@ -1275,6 +1295,7 @@ impl Engine {
             }
             Clause::For(src) => {
                 let sv = self.eval(src, &env);
+                let sv = self.default_of(sv);
                 let w = match sv {
                     Val::Vertex(w) => w,
                     Val::Bottom(_) => return Err(sv),

@@ -374,3 +374,26 @@ fn a_definition_referenced_inside_a_closed_field_declares_its_fields() {
     let src = "#S: {#V!: string, major: #V}\n#C: {kv: string, s: #S & {#V: kv, extra: 1}}\nv: #C & {kv: \"1\"}";
     assert_eq!(err_kind(src, "v.s.extra"), Some(ErrorKind::Eval));
 }
+
+#[test]
+fn a_definition_field_filled_from_a_reference_inside_a_definition() {
+    let src = r#"#C: {name: string, p: "a"}
+#My: {
+	#c: #C
+	n: "\(#c.name)-\(#c.p)"
+}
+#I: {
+  config: #C
+  o: #My & {#c: config}
+}
+out: #I & {config: name: "x"}"#;
+    assert_eq!(json(src, "out.o"), r#"{"n":"x-a"}"#);
+}
+
+#[test]
+fn comprehension_conditions_take_the_default() {
+    let src = "#C: {on: *false | bool}\n#I: {c: #C, t: {if c.on {x: 1}}}\nout: #I & {c: {}}";
+    assert_eq!(json(src, "out.t"), "{}");
+    let src = "#C: {on: *false | bool}\n#I: {c: #C, t: {if c.on {x: 1}}}\nout: #I & {c: on: true}";
+    assert_eq!(json(src, "out.t"), r#"{"x":1}"#);
+}
