@@ -73,9 +73,12 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 }
             }
             Val::Validator(Rc::new(Validator {
-                kind: b,
+                kind: VKind::Universe(b),
                 args: vals,
                 text: format!("{}({})", b.name(), texts.join(", ")),
+                bound: Vec::new(),
+                arg_spans: Vec::new(),
+                callable: false,
             }))
         }
         Builtin::Len => {
