@@ -173,19 +173,6 @@ fn scalar_json(v: &Val, out: &mut String) {
     }
 }
 
-/// JSON text of a concrete scalar.
-pub fn scalar_json_pub(v: &Val, out: &mut String) {
-    scalar_json(v, out)
-}
-
-/// Quotes like Go's `strconv.Quote` (approximately: escapes, keeps
-/// printable Unicode).
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::new();
-    json_quote(s, &mut out);
-    out
-}
-
 /// JSON text of a concrete value; `indent` of 0 gives compact text.
 pub fn to_json_text(eng: &mut Engine, v: VId, indent: usize) -> Result<String, Rc<Err>> {
     let mut out = String::new();

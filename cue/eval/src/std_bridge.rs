@@ -18,7 +18,7 @@
 
 use crate::eval::{CExpr, CI, Conj, Engine, Env};
 use crate::ir::*;
-use crate::num::{Decimal, Number};
+use crate::num::Number;
 use crate::value::*;
 use cue_std::{Builtin, Data};
 use cue_syntax::Span;
@@ -60,10 +60,7 @@ fn to_data(eng: &mut Engine, v: Val, depth: usize, span: Span) -> Result<Data, C
         Val::Null => Ok(Data::Null),
         Val::Bool(b) => Ok(Data::Bool(b)),
         Val::Num(Number::Int(i)) => Ok(Data::Int(i)),
-        Val::Num(Number::Float(d)) => Ok(Data::Float(cue_std::Decimal {
-            coef: d.coef,
-            exp: d.exp,
-        })),
+        Val::Num(Number::Float(d)) => Ok(Data::Float(d)),
         Val::Str(s) => Ok(Data::String(s.to_string())),
         Val::Bytes(b) => Ok(Data::Bytes(b.to_vec())),
         Val::Bottom(_) => Err(Conv::Bottom(v)),
@@ -140,10 +137,7 @@ fn literal(eng: &mut Engine, d: &Data, span: Span, depth: usize) -> RExpr {
             Data::Null => ExprKind::Null,
             Data::Bool(b) => ExprKind::Bool(*b),
             Data::Int(i) => ExprKind::Num(Number::Int(i.clone())),
-            Data::Float(f) => ExprKind::Num(Number::Float(Decimal {
-                coef: f.coef.clone(),
-                exp: f.exp,
-            })),
+            Data::Float(f) => ExprKind::Num(Number::Float(f.clone())),
             Data::String(s) => ExprKind::Str(s.as_str().into()),
             Data::Bytes(b) => ExprKind::Bytes(b.as_slice().into()),
             Data::List(l) => ExprKind::List(Rc::new(ListLit {
@@ -471,10 +465,7 @@ fn scalar_data(v: &Val) -> Option<Data> {
         Val::Null => Data::Null,
         Val::Bool(b) => Data::Bool(*b),
         Val::Num(Number::Int(i)) => Data::Int(i.clone()),
-        Val::Num(Number::Float(d)) => Data::Float(cue_std::Decimal {
-            coef: d.coef.clone(),
-            exp: d.exp,
-        }),
+        Val::Num(Number::Float(d)) => Data::Float(d.clone()),
         Val::Str(s) => Data::String(s.to_string()),
         Val::Bytes(b) => Data::Bytes(b.to_vec()),
         _ => return None,
@@ -734,7 +725,7 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
         }
     };
     let mut elems = Vec::with_capacity(items.len());
-    for a in items {
+    for &a in &items {
         let av = eng.value(a);
         match to_data(eng, av, 0, span) {
             Ok(d) => elems.push(d),
@@ -808,9 +799,10 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
         }
         return Val::Bool(true);
     }
-    // Stable insertion into a merge of runs: a bottom-up merge sort.
-    let mut v: Vec<Data> = elems;
-    let n = v.len();
+    // A stable bottom-up merge sort of the element indices; the result
+    // holds the elements themselves (definitions and all), not copies.
+    let n = elems.len();
+    let mut v: Vec<usize> = (0..n).collect();
     let mut width = 1;
     while width < n {
         let mut out = Vec::with_capacity(n);
@@ -820,13 +812,13 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
             let end = (i + 2 * width).min(n);
             let (mut p, mut q) = (i, mid);
             while p < mid && q < end {
-                match less(eng, &v[q], &v[p]) {
+                match less(eng, &elems[v[q]], &elems[v[p]]) {
                     Ok(true) => {
-                        out.push(v[q].clone());
+                        out.push(v[q]);
                         q += 1;
                     }
                     Ok(false) => {
-                        out.push(v[p].clone());
+                        out.push(v[p]);
                         p += 1;
                     }
                     Err(e) => return e,
@@ -839,7 +831,8 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
         v = out;
         width *= 2;
     }
-    from_data(eng, &Data::List(v), span)
+    let vals = v.into_iter().map(|i| eng.value(items[i])).collect();
+    Val::Vertex(eng.list_of(vals, span))
 }
 
 #[cfg(test)]
