@@ -129,7 +129,7 @@ impl Session {
         if !oci.is_empty() {
             match read_oci_modules(&oci).await {
                 Ok(modules) => input.modules.extend(modules),
-                Err(e) => errors.push(format!("{e:#}")),
+                Err(e) => errors.extend(e),
             }
         }
         if !errors.is_empty() {
@@ -279,9 +279,11 @@ impl Session {
 type Facts = (String, BTreeMap<String, RuntimeValue>, Vec<String>);
 
 /// Pulls every OCI module once (verified, cached under `~/.cache/ferry`).
+/// On failure, one line per module that could not be pulled, naming the
+/// instances that use it.
 async fn read_oci_modules(
     reqs: &[&planner::input::ModuleRequirement],
-) -> Result<BTreeMap<String, ModuleFiles>> {
+) -> Result<BTreeMap<String, ModuleFiles>, Vec<String>> {
     let refs: Vec<oci::ModuleRef> = reqs
         .iter()
         .map(|m| oci::ModuleRef {
@@ -294,11 +296,24 @@ async fn read_oci_modules(
         cache: oci::cache::default_dir(),
         ..Default::default()
     };
-    let pulled = oci::pull_modules(&refs, &options).await?;
+    let pulled = oci::pull_modules(&refs, &options).await.map_err(|e| {
+        e.failures
+            .iter()
+            .map(|f| {
+                let used_by: Vec<&str> = reqs
+                    .iter()
+                    .zip(&refs)
+                    .filter(|(_, r)| **r == f.reference)
+                    .flat_map(|(m, _)| m.used_by.iter().map(String::as_str))
+                    .collect();
+                format!("{} (used by {})", f.message, used_by.join(", "))
+            })
+            .collect::<Vec<_>>()
+    })?;
     let mut out = BTreeMap::new();
     for (m, r) in reqs.iter().zip(&refs) {
         let Some(p) = pulled.iter().find(|p| &p.reference == r) else {
-            bail!("module {} was not pulled", m.url);
+            return Err(vec![format!("module {} was not pulled", m.url)]);
         };
         let files = p
             .files

@@ -33,8 +33,9 @@
 //!   `appendImagesAnnotation` (package `main` of `cmd/timoni`): when the
 //!   module has an `images.cue`, `sh.timoni.images` is the sorted,
 //!   de-duplicated, comma-joined list of the default `repository:tag@digest`
-//!   found under its `values`. ferry does not evaluate CUE at push time, so it
-//!   sets this annotation only when given (`--annotation sh.timoni.images=...`).
+//!   found under its `values`; an annotation given by the user is kept and
+//!   `images.cue` then not read. ferry does the same with its own evaluator
+//!   ([`images`]).
 //! - `internal/oci/pull_module.go`: pull rejects a config media type other
 //!   than Timoni's, extracts every layer with the content media type, in
 //!   order, into the module root, and fails when there is none; layer
@@ -82,6 +83,7 @@ pub mod cache;
 pub mod client;
 pub mod credentials;
 pub mod extract;
+pub mod images;
 pub mod list;
 pub mod pull;
 pub mod push;
@@ -90,6 +92,6 @@ pub mod reference;
 pub use client::RegistryOptions;
 pub use extract::Limits;
 pub use list::{ListedVersion, list_versions};
-pub use pull::{ModuleRef, PullOptions, PulledModule, pull_modules};
+pub use pull::{ModuleRef, PullError, PullFailure, PullOptions, PulledModule, pull_modules};
 pub use push::{PushOptions, PushResult, push_module};
 pub use reference::ModuleUrl;
