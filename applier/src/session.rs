@@ -42,6 +42,8 @@ pub struct InputOptions {
     pub kube_context: Option<String>,
     /// `--base-dir`.
     pub base_dir: Option<PathBuf>,
+    /// `--creds`, `--insecure-registry`: access to `oci://` modules.
+    pub registry: oci::RegistryOptions,
 }
 
 /// A run's inputs, read once.
@@ -127,7 +129,7 @@ impl Session {
             }
         }
         if !oci.is_empty() {
-            match read_oci_modules(&oci).await {
+            match read_oci_modules(&oci, &opts.registry).await {
                 Ok(modules) => input.modules.extend(modules),
                 Err(e) => errors.extend(e),
             }
@@ -283,6 +285,7 @@ type Facts = (String, BTreeMap<String, RuntimeValue>, Vec<String>);
 /// instances that use it.
 async fn read_oci_modules(
     reqs: &[&planner::input::ModuleRequirement],
+    registry: &oci::RegistryOptions,
 ) -> Result<BTreeMap<String, ModuleFiles>, Vec<String>> {
     let refs: Vec<oci::ModuleRef> = reqs
         .iter()
@@ -293,6 +296,7 @@ async fn read_oci_modules(
         })
         .collect();
     let options = oci::PullOptions {
+        registry: registry.clone(),
         cache: oci::cache::default_dir(),
         ..Default::default()
     };

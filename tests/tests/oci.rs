@@ -1029,3 +1029,47 @@ fn push_records_default_images_like_timoni() {
     let annotations = manifest_annotations(&registry, "modules/imgs", "1.2.0");
     assert_eq!(annotations["sh.timoni.images"], "x/y:1");
 }
+
+#[test]
+fn a_digest_reference_listed_before_its_tag_costs_no_extra_request() {
+    let registry = Registry::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let files = write_module(&src, "one");
+    let digest = push(&registry, &src, "modules/order", "1.0.0", tmp.path());
+    let url = registry.url("modules/order");
+    let before = registry.requests().len();
+    // A bundle may list the digest pin first: tags still resolve first, so
+    // the pinned manifest is the one the tag already fetched.
+    let refs = [
+        ModuleRef {
+            url: url.clone(),
+            version: "latest".into(),
+            digest: Some(digest.clone()),
+        },
+        ModuleRef {
+            url: url.clone(),
+            version: "1.0.0".into(),
+            digest: None,
+        },
+    ];
+    let pulled = block_on(pull_modules(&refs, &PullOptions::default())).unwrap();
+    assert_eq!(pulled.len(), 2);
+    assert_eq!(pulled[0].reference, refs[0], "results keep the given order");
+    assert_eq!(
+        (&pulled[0].digest, &pulled[0].version),
+        (&digest, &"1.0.0".to_owned())
+    );
+    assert_eq!(pulled[0].files.as_ref(), &files);
+    let requests = registry.requests().split_off(before);
+    let manifests: Vec<_> = requests
+        .iter()
+        .filter(|q| q.path.contains("/manifests/"))
+        .map(|q| q.path.as_str())
+        .collect();
+    assert_eq!(
+        manifests,
+        ["/v2/modules/order/manifests/1.0.0"],
+        "{requests:#?}"
+    );
+}

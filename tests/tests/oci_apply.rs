@@ -61,6 +61,11 @@ impl Scratch {
 
     /// `ferry apply` of `bundle` on the three clusters of the fleet.
     fn apply(&self, fleet: &Fleet, bundle: &str, cache: &str) -> Output {
+        self.apply_with(fleet, bundle, cache, &[])
+    }
+
+    /// [`Scratch::apply`] with extra flags.
+    fn apply_with(&self, fleet: &Fleet, bundle: &str, cache: &str, extra: &[&str]) -> Output {
         let runtime = self.path("runtime.cue");
         if !runtime.exists() {
             std::fs::write(&runtime, runtime_cue()).unwrap();
@@ -68,29 +73,37 @@ impl Scratch {
         let file = self.path("bundle.cue");
         std::fs::write(&file, bundle).unwrap();
         let kubeconfig = fleet.kubeconfig_path();
-        self.ferry(
-            &[
-                "apply",
-                "-f",
-                file.to_str().unwrap(),
-                "--runtime",
-                runtime.to_str().unwrap(),
-                "--kubeconfig",
-                kubeconfig.to_str().unwrap(),
-                "--wait=false",
-            ],
-            cache,
-        )
+        let args = [
+            "apply",
+            "-f",
+            file.to_str().unwrap(),
+            "--runtime",
+            runtime.to_str().unwrap(),
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--wait=false",
+        ];
+        self.ferry(&[&args[..], extra].concat(), cache)
     }
 
     /// Pushes `dir` as `repo:version` with `ferry mod push`; returns the digest.
     fn push(&self, registry: &Registry, dir: &Path, repo: &str, version: &str) -> String {
+        self.push_with(registry, dir, repo, version, &[])
+    }
+
+    /// [`Scratch::push`] with extra flags.
+    fn push_with(
+        &self,
+        registry: &Registry,
+        dir: &Path,
+        repo: &str,
+        version: &str,
+        extra: &[&str],
+    ) -> String {
         let url = registry.url(repo);
         let args = ["mod", "push", dir.to_str().unwrap(), &url];
-        let out = self.ferry(
-            &[&args[..], &["--version", version, "-o", "json"]].concat(),
-            "c",
-        );
+        let flags = ["--version", version, "-o", "json"];
+        let out = self.ferry(&[&args[..], &flags, extra].concat(), "c");
         let json: Value = serde_json::from_str(&ok(&out)).unwrap();
         json["digest"].as_str().unwrap().to_owned()
     }
@@ -542,4 +555,49 @@ fn bad_modules_fail_before_any_cluster_is_touched() {
         }
     }
     assert!(!Path::new("/tmp/evil.cue").exists());
+}
+
+#[test]
+fn apply_reads_private_modules_with_registry_credentials() {
+    let fleet = Fleet::shared().unwrap();
+    let registry = Registry::start_with_user("alice", "s3:cret").unwrap();
+    let scratch = Scratch::new();
+    let creds = ["--creds", "alice:s3:cret"];
+    let module = examples_cache_module();
+    scratch.push_with(&registry, &module, "private/cache", "0.1.0", &creds);
+    let url = registry.url("private/cache");
+    let bundle = bundle_cue(
+        "oci-private",
+        &[(
+            "private",
+            "oci-private",
+            format!("url: \"{url}\", version: \"0.1.0\""),
+        )],
+    );
+    let service = "/api/v1/namespaces/oci-private/services/private";
+
+    // Without credentials: refused, named, and nothing applied.
+    let out = scratch.apply(fleet, &bundle, "cache-anon");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused the credentials") && err.contains(&url),
+        "{err}"
+    );
+    assert!(err.contains("c1/private, c2/private, c3/private"), "{err}");
+    for i in 1..=CLUSTERS {
+        assert!(get(fleet, i, "/api/v1/namespaces/oci-private").is_none());
+    }
+
+    // `--creds` on apply, then the Docker config `docker login` leaves.
+    ok(&scratch.apply_with(fleet, &bundle, "cache-creds", &creds));
+    for i in 1..=CLUSTERS {
+        assert!(get(fleet, i, service).is_some(), "fleet-{i}: no {service}");
+    }
+    let docker = scratch.path("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3:cret");
+    let config = serde_json::json!({"auths": {registry.host(): {"auth": auth}}});
+    std::fs::write(docker.join("config.json"), config.to_string()).unwrap();
+    ok(&scratch.apply(fleet, &bundle, "cache-docker"));
 }

@@ -60,23 +60,37 @@
 //! symlinks leaving it are refused; pulls cap sizes and refuse unsafe entries.
 //!
 //! # Pulling for a plan
-//! Collect every `oci://` module reference of the bundle (all instances, all
-//! clusters) as [`ModuleRef`]s and call [`pull_modules`] once, before any
-//! cluster is touched. It resolves each distinct reference (one tag list per
-//! repository, one manifest per tag), checks version/digest agreement, then
-//! downloads every distinct layer once (four at a time; shared layers of
-//! different modules too), verifies every digest, extracts through a
-//! temporary directory that is removed before it returns, and gives one
-//! [`PulledModule`] per distinct reference: `files` maps paths relative to the
-//! module root to bytes. All failures are reported together, each naming
-//! its module. Pass `PullOptions { cache: oci::cache::default_dir(), .. }` to
-//! reuse verified blobs from `~/.cache/ferry/modules`.
+//! `plan` and `apply` (`session::Session::load`) collect every `oci://`
+//! module reference of the bundle (all instances, all clusters) as
+//! [`ModuleRef`]s and call [`pull_modules`] once, before any cluster is
+//! contacted. It resolves each distinct reference (one tag list per
+//! repository, one manifest per tag; references with a tag first, so a
+//! digest pin costs nothing when a tag already fetched its manifest), checks
+//! version/digest agreement, then downloads every distinct layer once (four
+//! at a time; shared layers of different modules too), verifies every
+//! digest, extracts through a temporary directory that is removed before it
+//! returns, and gives one [`PulledModule`] per distinct reference: `files`
+//! maps paths relative to the module root to bytes. On failure it returns a
+//! [`PullError`] with one [`PullFailure`] per failed reference, each naming
+//! its module and the reason; the session adds the `cluster/instance`s that
+//! use it and stops with "cannot read N module(s); no cluster was
+//! contacted". Pass `PullOptions { cache: oci::cache::default_dir(), .. }`
+//! to reuse verified blobs from `~/.cache/ferry/modules` (what plan and apply
+//! do; `$XDG_CACHE_HOME` moves it); a cache that cannot be written is skipped
+//! with a warning. Tags are resolved against the registry on every run (they
+//! move); digest-pinned references whose blobs are cached need no request.
 //!
+//! Every command that reads a bundle takes the registry flags of `ferry mod`:
+//! `--creds USER:PASSWORD` (or `$FERRY_REGISTRY_CREDS`), else the Docker
+//! config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`); plain
+//! HTTP only for loopback registries or with `--insecure-registry`.
+
 //! # Layout of this module
 //! [`reference`](mod@reference) parses `oci://` URLs, [`credentials`] finds registry
 //! credentials, [`client`] talks to the registry, [`artifact`] builds and reads
-//! the manifest and layers, [`extract`] unpacks layers safely, [`cache`] keeps
-//! verified blobs, and [`push`], [`pull`], [`list`] are the operations.
+//! the manifest and layers, [`images`] computes `sh.timoni.images`,
+//! [`extract`] unpacks layers safely, [`cache`] keeps verified blobs, and
+//! [`push`], [`pull`], [`list`] are the operations.
 
 pub mod artifact;
 pub mod cache;
