@@ -6,12 +6,10 @@
 //!
 //! Needs `scripts/build-web` to have built `web/pkg`.
 //!
-//! Planned content (matrix, YAML, diff, error locations) is checked on the
-//! fixture `tests/fixtures/preview` (one-file module). The same checks on
-//! `examples/` need the CUE module loader (the example modules import
-//! packages and the evaluator does not build them completely yet); that
-//! test is `#[ignore]`d until it does, so it reports as ignored, not passed:
-//! run it with `cargo test --test browser -- --ignored`.
+//! Planned content (matrix, YAML, error locations) is checked on the
+//! fixture `tests/fixtures/preview` (one-file module, with a diff between
+//! clusters) and on `examples/` (modules importing vendored packages), each
+//! against the native planner's plan of the same input.
 
 use std::time::Duration;
 
@@ -446,7 +444,6 @@ async fn fixture_matrix_yaml_diff_and_error_locations() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "the evaluator does not build the example modules yet (closedness errors); see issue 7"]
 async fn examples_matrix_yaml_and_error_locations() -> anyhow::Result<()> {
     let preview = Preview::start(&[])?;
     let browser = Browser::start().await?;
