@@ -66,6 +66,11 @@ pub fn pick_default(eng: &mut Engine, v: VId) -> Result<VId, Rc<Err>> {
 pub fn node(eng: &mut Engine, v: VId, defs: bool) -> Result<Node, Rc<Err>> {
     let v = pick_default(eng, v)?;
     let vx = eng.vertex(v).clone();
+    if (vx.is_list || vx.is_struct)
+        && let Some(e) = crate::std_bridge::unmet_validator(eng, v)
+    {
+        return Err(with_path(&e, eng, v));
+    }
     if vx.is_list {
         return Ok(Node::List(vx.arcs.clone()));
     }
@@ -541,7 +546,12 @@ fn constrained_text(eng: &Engine, v: VId, val: &Val, canonical: bool) -> String 
     if !matches!(val, Val::Top) {
         parts.push(scalar_text(val));
     }
-    for vd in vds {
+    for (vd, _) in vds {
+        // matchN's text embeds its schemas as printed when it was made
+        // (errors with their messages): not comparable, left out.
+        if canonical && matches!(vd.kind, VKind::Universe(_)) {
+            continue;
+        }
         let t = validator_text(&vd);
         if !parts.contains(&t) {
             parts.push(t);
@@ -549,6 +559,9 @@ fn constrained_text(eng: &Engine, v: VId, val: &Val, canonical: bool) -> String 
     }
     if canonical {
         parts.sort();
+    }
+    if parts.is_empty() {
+        return scalar_text(val);
     }
     parts.join(" & ")
 }
