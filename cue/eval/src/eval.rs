@@ -1245,10 +1245,7 @@ impl Engine {
             return Ok(());
         };
         match cl {
-            Clause::If(cond) => match {
-                let c = self.eval(cond, &env);
-                self.default_of(c)
-            } {
+            Clause::If(cond) => match self.eval_default(cond, &env) {
                 Val::Bool(true) => self.comp_iter(c, idx + 1, env, out),
                 Val::Bool(false) => Ok(()),
                 Val::Bottom(e) => Err(Val::Bottom(e)),
@@ -2200,6 +2197,12 @@ impl Engine {
     }
 
     /// The default of a value (disjunctions with one default).
+    /// Evaluates an expression and takes the default of a disjunction.
+    fn eval_default(&mut self, e: &RExpr, env: &Env) -> Val {
+        let v = self.eval(e, env);
+        self.default_of(v)
+    }
+
     pub fn default_of(&mut self, v: Val) -> Val {
         match v {
             Val::Disj(d) => {
