@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::stats::Summary;
+use crate::stats::{Summary, children_cpu_ms};
 
 /// Cluster counts measured.
 pub const SIZES: [usize; 3] = [1, 3, 6];
@@ -29,6 +29,8 @@ pub struct ApplyResult {
     pub parallel: usize,
     /// Wall time per run, ms.
     pub wall: Summary,
+    /// CPU time of the ferry process per run (user + system), ms.
+    pub cpu: Summary,
 }
 
 /// A fleet started by `fleet up`, stopped (`fleet down`) when dropped.
@@ -91,7 +93,7 @@ pub fn run(
         std::fs::write(&runtime, runtime_text(clusters))?;
         let modes: &[usize] = if clusters == 1 { &[8] } else { &[8, 1] };
         for &parallel in modes {
-            let mut times = Vec::new();
+            let (mut times, mut cpu) = (Vec::new(), Vec::new());
             for i in 0..warmup + runs {
                 counter += 1;
                 let change = work.join("change.cue");
@@ -99,7 +101,7 @@ pub fn run(
                     &change,
                     format!("bundle: instances: frontend: values: env: BENCH_RUN: \"{counter}\"\n"),
                 )?;
-                let t0 = Instant::now();
+                let (c0, t0) = (children_cpu_ms(), Instant::now());
                 let out = Command::new(ferry)
                     .arg("apply")
                     .arg("-f")
@@ -114,6 +116,7 @@ pub fn run(
                     .output()
                     .with_context(|| format!("running {}", ferry.display()))?;
                 let wall = t0.elapsed().as_secs_f64() * 1e3;
+                let used = children_cpu_ms() - c0;
                 if !out.status.success() {
                     bail!(
                         "ferry apply to {clusters} cluster(s) failed ({}):\n{}{}",
@@ -124,12 +127,14 @@ pub fn run(
                 }
                 if i >= warmup {
                     times.push(wall);
+                    cpu.push(used);
                 }
             }
             let r = ApplyResult {
                 clusters,
                 parallel,
                 wall: Summary::of(&times),
+                cpu: Summary::of(&cpu),
             };
             eprintln!(
                 "ferry-bench: apply {clusters} cluster(s), --parallel {parallel}: {}",

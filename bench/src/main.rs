@@ -45,6 +45,10 @@ struct Cli {
     /// Timed apply runs per configuration.
     #[arg(long, default_value_t = 5)]
     apply_runs: usize,
+    /// Planning scenarios to run (ids: one-cold, one-warm, i50-c1, i50-c10,
+    /// i10-c100); all when none is given.
+    #[arg(long = "scenario", value_name = "ID")]
+    scenarios: Vec<String>,
     /// Parts to skip.
     #[arg(long, value_enum)]
     skip: Vec<Part>,
@@ -87,7 +91,10 @@ fn main() -> Result<()> {
     let do_wasm = !cli.skip.contains(&Part::Wasm);
     if !cli.skip.contains(&Part::Plan) || do_wasm {
         let inputs = scenarios::Inputs::new(&cli.root)?;
-        for s in scenarios::all() {
+        let chosen = scenarios::all()
+            .into_iter()
+            .filter(|s| cli.scenarios.is_empty() || cli.scenarios.iter().any(|id| id == s.id));
+        for s in chosen {
             eprintln!("ferry-bench: {} (native)", s.label());
             let n = native::run(&inputs, &s, runs)?;
             let w = if do_wasm {

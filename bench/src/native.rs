@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::alloc;
 use crate::scenarios::{Inputs, Scenario};
-use crate::stats::Summary;
+use crate::stats::{Summary, thread_cpu_ms};
 
 /// How many runs.
 #[derive(Clone, Copy, Debug)]
@@ -27,10 +27,15 @@ pub struct Runs {
 /// The result of one scenario, natively.
 #[derive(Clone, Debug, Serialize)]
 pub struct Native {
-    /// `planner::plan` (or `Planner::plan`) alone, ms.
+    /// `planner::plan` (or `Planner::plan`) alone, wall time, ms.
     pub plan: Summary,
-    /// Input JSON text → plan JSON text (what the wasm `planJson` does), ms.
+    /// The same, CPU time of the planning thread, ms.
+    pub plan_cpu: Summary,
+    /// Input JSON text → plan JSON text (what the wasm `planJson` does),
+    /// wall time, ms.
     pub json: Summary,
+    /// The same, CPU time, ms.
+    pub json_cpu: Summary,
     /// Heap high-water mark of one JSON→JSON plan above what was live
     /// before it, bytes (largest over the runs).
     pub peak_bytes: u64,
@@ -98,6 +103,7 @@ pub fn run(inputs: &Inputs, s: &Scenario, runs: Runs) -> Result<Native> {
         .then(|| alloc::live().saturating_sub(before_cache) as u64);
 
     let (mut plan_ms, mut json_ms, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut plan_cpu, mut json_cpu) = (Vec::new(), Vec::new());
     let mut peak = 0u64;
     let started = Instant::now();
     for (i, text) in texts.iter().enumerate() {
@@ -105,15 +111,17 @@ pub fn run(inputs: &Inputs, s: &Scenario, runs: Runs) -> Result<Native> {
             break;
         }
         let base = alloc::reset_peak();
-        let t0 = Instant::now();
+        let (c0, t0) = (thread_cpu_ms(), Instant::now());
         let input: PlannerInput = serde_json::from_str(black_box(text))?;
-        let t1 = Instant::now();
+        let (c1, t1) = (thread_cpu_ms(), Instant::now());
         let out = engine.plan(&input);
-        let t2 = Instant::now();
+        let (c2, t2) = (thread_cpu_ms(), Instant::now());
         let mut json = serde_json::to_string_pretty(&out)?;
         json.push('\n');
         black_box(&json);
-        let t3 = Instant::now();
+        let (c3, t3) = (thread_cpu_ms(), Instant::now());
+        plan_cpu.push(c2 - c1);
+        json_cpu.push(c3 - c0);
         peak = peak.max(alloc::peak().saturating_sub(base) as u64);
         plan_ms.push((t2 - t1).as_secs_f64() * 1e3);
         json_ms.push((t3 - t0).as_secs_f64() * 1e3);
@@ -123,7 +131,9 @@ pub fn run(inputs: &Inputs, s: &Scenario, runs: Runs) -> Result<Native> {
     let used = hashes.len();
     Ok(Native {
         plan: Summary::of(&plan_ms),
+        plan_cpu: Summary::of(&plan_cpu),
         json: Summary::of(&json_ms),
+        json_cpu: Summary::of(&json_cpu),
         peak_bytes: peak,
         cache_bytes,
         objects,

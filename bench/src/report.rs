@@ -130,37 +130,59 @@ impl Report {
         if !self.plans.is_empty() {
             let _ = writeln!(
                 o,
-                "| scenario | builds | objects | native plan: median (min–max, ±MAD) | per build | per instance·cluster | native JSON→JSON | wasm JSON→JSON | wasm / native | native peak heap | wasm memory |"
+                "Planning, native (`planner::plan`; a warm run reuses a `planner::Planner`):\n"
             );
-            let _ = writeln!(o, "|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|");
+            let _ = writeln!(
+                o,
+                "| scenario | builds | objects | wall: median (min–max, ±MAD) | CPU: median (min–max, ±MAD) | CPU per build | CPU per instance·cluster | peak heap |"
+            );
+            let _ = writeln!(o, "|---|---:|---:|---|---|---:|---:|---:|");
             for p in &self.plans {
                 let n = &p.native;
-                let (wasm_json, ratio, wasm_mem) = match &p.wasm {
-                    Some(w) => (
-                        w.json.show(),
-                        format!("{:.2}×", w.json.median / n.json.median),
-                        mib(w.memory_first),
-                    ),
-                    None => ("–".into(), "–".into(), "–".into()),
-                };
                 let mut peak = mib(n.peak_bytes);
                 if let Some(c) = n.cache_bytes {
-                    let _ = write!(peak, " (+{} cache)", mib(c));
+                    let _ = write!(peak, " + {} cache", mib(c));
                 }
                 let _ = writeln!(
                     o,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
                     p.label,
                     p.builds,
                     n.objects,
                     n.plan.show(),
-                    ms(n.plan.median / p.builds as f64),
-                    ms(n.plan.median / (p.instances * p.clusters) as f64),
-                    ms(n.json.median),
-                    wasm_json,
-                    ratio,
+                    n.plan_cpu.show(),
+                    ms(n.plan_cpu.median / p.builds as f64),
+                    ms(n.plan_cpu.median / (p.instances * p.clusters) as f64),
                     peak,
-                    wasm_mem,
+                );
+            }
+            o.push('\n');
+        }
+        if self.plans.iter().any(|p| p.wasm.is_some()) {
+            let _ = writeln!(
+                o,
+                "Planning in wasm under Node vs native, both JSON text in → plan JSON text out (`planJson`):\n"
+            );
+            let _ = writeln!(
+                o,
+                "| scenario | native CPU | wasm CPU: median (min–max, ±MAD) | wasm / native CPU | native wall | wasm wall | wasm / native wall | wasm memory after one plan |"
+            );
+            let _ = writeln!(o, "|---|---:|---|---:|---:|---:|---:|---:|");
+            for p in &self.plans {
+                let (n, Some(w)) = (&p.native, &p.wasm) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {:.2}× | {} | {} | {:.2}× | {} |",
+                    p.label,
+                    ms(n.json_cpu.median),
+                    w.json_cpu.show(),
+                    w.json_cpu.median / n.json_cpu.median,
+                    ms(n.json.median),
+                    ms(w.json.median),
+                    w.json.median / n.json.median,
+                    mib(w.memory_first),
                 );
             }
             o.push('\n');
@@ -175,21 +197,22 @@ impl Report {
             };
             let _ = writeln!(
                 o,
-                "| apply example bundle | --parallel | wall: median (min–max, ±MAD) | ratio to 1 cluster |"
+                "| apply example bundle | --parallel | wall: median (min–max, ±MAD) | wall / 1 cluster | ferry CPU: median |"
             );
-            let _ = writeln!(o, "|---|---:|---|---:|");
+            let _ = writeln!(o, "|---|---:|---|---:|---:|");
             for a in &self.apply {
                 let ratio = base(a.parallel)
                     .map(|b| format!("{:.2}×", a.wall.median / b))
                     .unwrap_or_default();
                 let _ = writeln!(
                     o,
-                    "| {} cluster{} | {} | {} | {} |",
+                    "| {} cluster{} | {} | {} | {} | {} |",
                     a.clusters,
                     if a.clusters == 1 { "" } else { "s" },
                     a.parallel,
                     a.wall.show(),
-                    ratio
+                    ratio,
+                    ms(a.cpu.median)
                 );
             }
             o.push('\n');

@@ -95,8 +95,16 @@ fn bundle_text(instances: usize, variant: usize) -> String {
 
 /// Cluster `i` (from 1): group and region.
 fn cluster(i: usize) -> (String, &'static str, &'static str) {
-    let group = if i % 2 == 1 { "staging" } else { "production" };
-    let region = if (i / 2) % 2 == 0 { "eu" } else { "us" };
+    let group = if i.is_multiple_of(2) {
+        "production"
+    } else {
+        "staging"
+    };
+    let region = if (i / 2).is_multiple_of(2) {
+        "eu"
+    } else {
+        "us"
+    };
     (format!("c{i:03}"), group, region)
 }
 

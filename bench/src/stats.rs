@@ -61,6 +61,32 @@ impl Summary {
     }
 }
 
+/// CPU time this thread has used, ms (immune to waiting for a core on a
+/// busy machine, unlike wall time).
+pub fn thread_cpu_ms() -> f64 {
+    cpu_ms(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn cpu_ms(clock: libc::clockid_t) -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec to write to.
+    unsafe { libc::clock_gettime(clock, &mut t) };
+    t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
+}
+
+/// CPU time (user + system) of this process's waited-for children, ms.
+pub fn children_cpu_ms() -> f64 {
+    // SAFETY: an all-zero rusage is valid; getrusage only writes to it.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid rusage to write to.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
 /// Milliseconds with precision suited to their size.
 pub fn ms(x: f64) -> String {
     if x.is_nan() {

@@ -15,8 +15,10 @@ use crate::stats::Summary;
 /// The result of one scenario in wasm.
 #[derive(Clone, Debug, Serialize)]
 pub struct Wasm {
-    /// `planJson` (input JSON text → plan JSON text), ms.
+    /// `planJson` (input JSON text → plan JSON text), wall time, ms.
     pub json: Summary,
+    /// The same, CPU time of the Node process, ms.
+    pub json_cpu: Summary,
     /// Linear memory after the first plan, bytes (wasm memory never
     /// shrinks: the high-water mark of one plan, plus the initial size).
     pub memory_first: u64,
@@ -30,6 +32,7 @@ pub struct Wasm {
 #[serde(rename_all = "camelCase")]
 struct Report {
     times: Vec<f64>,
+    cpu: Vec<f64>,
     mem_initial: u64,
     mem_after_first: u64,
     mem_end: u64,
@@ -83,6 +86,7 @@ pub fn run(root: &Path, pkg: &Path, work: &Path, s: &Scenario, native: &Native) 
     std::fs::remove_dir_all(&dir).ok();
     Ok(Wasm {
         json: Summary::of(&r.times),
+        json_cpu: Summary::of(&r.cpu),
         memory_first: r.mem_after_first,
         memory_end: r.mem_end,
         memory_initial: r.mem_initial,

@@ -3,7 +3,8 @@
 // PKG_DIR holds the `wasm-pack --target nodejs` package (ferry_planner.js);
 // the manifest (written by ferry-bench) lists the warm-up and timed input
 // files, each timed one with the plan hash the native planner gave it.
-// Prints one JSON object: times (ms), wasm memory sizes (bytes), mismatches.
+// Prints one JSON object: wall and CPU times (ms; CPU of the whole Node
+// process), wasm memory sizes (bytes), mismatches.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -35,15 +36,19 @@ for (const file of manifest.warmup) {
   if (memAfterFirst === null) memAfterFirst = memory();
 }
 const times = [];
+const cpu = [];
 let mismatches = 0;
 for (const run of manifest.runs) {
   const text = fs.readFileSync(run.file, "utf8");
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const out = planJson(text);
   times.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1000);
   if (memAfterFirst === null) memAfterFirst = memory();
   if (JSON.parse(out).hash !== run.hash) mismatches++;
 }
 process.stdout.write(
-  JSON.stringify({ times, memInitial, memAfterFirst, memEnd: memory(), mismatches }) + "\n",
+  JSON.stringify({ times, cpu, memInitial, memAfterFirst, memEnd: memory(), mismatches }) + "\n",
 );
