@@ -31,6 +31,10 @@ pub struct ApplyResult {
     pub wall: Summary,
     /// CPU time of the ferry process per run (user + system), ms.
     pub cpu: Summary,
+    /// CPU time of the fleet (etcd and every API server, also those not
+    /// applied to) per run, ms: on one machine the clusters' work competes
+    /// for the same cores as ferry.
+    pub fleet_cpu: Summary,
 }
 
 /// A fleet started by `fleet up`, stopped (`fleet down`) when dropped.
@@ -84,6 +88,7 @@ pub fn run(
         dir: dir.clone(),
     };
     let kubeconfig = String::from_utf8(out.stdout)?.trim().to_string();
+    let pids = fleet_pids(&dir)?;
 
     let bundle = root.join("examples/bundle.cue");
     let mut counter = 0usize;
@@ -93,7 +98,7 @@ pub fn run(
         std::fs::write(&runtime, runtime_text(clusters))?;
         let modes: &[usize] = if clusters == 1 { &[8] } else { &[8, 1] };
         for &parallel in modes {
-            let (mut times, mut cpu) = (Vec::new(), Vec::new());
+            let (mut times, mut cpu, mut fleet_cpu) = (Vec::new(), Vec::new(), Vec::new());
             for i in 0..warmup + runs {
                 counter += 1;
                 let change = work.join("change.cue");
@@ -101,7 +106,7 @@ pub fn run(
                     &change,
                     format!("bundle: instances: frontend: values: env: BENCH_RUN: \"{counter}\"\n"),
                 )?;
-                let (c0, t0) = (children_cpu_ms(), Instant::now());
+                let (f0, c0, t0) = (pids_cpu_ms(&pids), children_cpu_ms(), Instant::now());
                 let out = Command::new(ferry)
                     .arg("apply")
                     .arg("-f")
@@ -117,6 +122,7 @@ pub fn run(
                     .with_context(|| format!("running {}", ferry.display()))?;
                 let wall = t0.elapsed().as_secs_f64() * 1e3;
                 let used = children_cpu_ms() - c0;
+                let served = pids_cpu_ms(&pids) - f0;
                 if !out.status.success() {
                     bail!(
                         "ferry apply to {clusters} cluster(s) failed ({}):\n{}{}",
@@ -128,6 +134,7 @@ pub fn run(
                 if i >= warmup {
                     times.push(wall);
                     cpu.push(used);
+                    fleet_cpu.push(served);
                 }
             }
             let r = ApplyResult {
@@ -135,6 +142,7 @@ pub fn run(
                 parallel,
                 wall: Summary::of(&times),
                 cpu: Summary::of(&cpu),
+                fleet_cpu: Summary::of(&fleet_cpu),
             };
             eprintln!(
                 "ferry-bench: apply {clusters} cluster(s), --parallel {parallel}: {}",
@@ -144,6 +152,37 @@ pub fn run(
         }
     }
     Ok(results)
+}
+
+/// The pids of the fleet's etcd and API servers (`DIR/fleet.json`).
+fn fleet_pids(dir: &Path) -> Result<Vec<u32>> {
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("fleet.json"))?)?;
+    let pid = |v: &serde_json::Value| v["pid"].as_u64().map(|p| p as u32);
+    let mut pids: Vec<u32> = state["clusters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(pid)
+        .collect();
+    pids.extend(pid(&state["etcd"]));
+    Ok(pids)
+}
+
+/// CPU time (user + system) the processes `pids` have used so far, ms.
+fn pids_cpu_ms(pids: &[u32]) -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    pids.iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the parenthesised command name; utime and stime
+            // are fields 14 and 15 of the whole line.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks * 1e3 / tick)
+        })
+        .sum()
 }
 
 /// A runtime of the first `n` fleet clusters: one staging, the rest

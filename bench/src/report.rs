@@ -197,22 +197,23 @@ impl Report {
             };
             let _ = writeln!(
                 o,
-                "| apply example bundle | --parallel | wall: median (min–max, ±MAD) | wall / 1 cluster | ferry CPU: median |"
+                "| apply example bundle | --parallel | wall: median (min–max, ±MAD) | wall / 1 cluster | ferry CPU: median | fleet CPU: median |"
             );
-            let _ = writeln!(o, "|---|---:|---|---:|---:|");
+            let _ = writeln!(o, "|---|---:|---|---:|---:|---:|");
             for a in &self.apply {
                 let ratio = base(a.parallel)
                     .map(|b| format!("{:.2}×", a.wall.median / b))
                     .unwrap_or_default();
                 let _ = writeln!(
                     o,
-                    "| {} cluster{} | {} | {} | {} | {} |",
+                    "| {} cluster{} | {} | {} | {} | {} | {} |",
                     a.clusters,
                     if a.clusters == 1 { "" } else { "s" },
                     a.parallel,
                     a.wall.show(),
                     ratio,
-                    ms(a.cpu.median)
+                    ms(a.cpu.median),
+                    ms(a.fleet_cpu.median)
                 );
             }
             o.push('\n');
