@@ -80,8 +80,13 @@ fn machine() -> String {
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|l| l.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
+    let mhz = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu MHz"))
+        .map(|l| format!(" at {} MHz", l.trim_start_matches([' ', '\t', ':']).trim()))
+        .unwrap_or_default();
     format!(
-        "{cpus} CPUs ({model}), {:.0} GiB RAM",
+        "{cpus} CPUs ({model}{mhz}), {:.0} GiB RAM",
         mem_kib as f64 / (1024.0 * 1024.0)
     )
 }
@@ -120,11 +125,13 @@ impl Report {
     /// The results as Markdown tables.
     pub fn markdown(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "commit {}, {}", self.commit, self.started);
-        let _ = writeln!(o, "machine: {}", self.machine);
+        // Two trailing spaces: Markdown line breaks (the output is pasted
+        // into BENCHMARKS.md as is).
+        let _ = writeln!(o, "Commit `{}`, {}.  ", self.commit, self.started);
+        let _ = writeln!(o, "Machine: {}.  ", self.machine);
         let _ = writeln!(
             o,
-            "load average (1/5/15 min): {} at the start, {} at the end\n",
+            "Load average (1/5/15 min): {} at the start, {} at the end.\n",
             self.load_start, self.load_end
         );
         if !self.plans.is_empty() {
