@@ -17,6 +17,10 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Apply a plan saved by `ferry plan --out`, refusing if the inputs or the clusters changed since.
+    ///
+    /// Give the same -f/--runtime inputs: a plan file never holds secret
+    /// values (ferry writes none to disk), so the objects are rebuilt from the
+    /// inputs and applied only if each matches the saved plan's hash.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Server-side dry run: report what would change, write nothing.
