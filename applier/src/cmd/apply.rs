@@ -113,12 +113,8 @@ pub async fn run(args: ApplyArgs) -> Result<i32> {
     if args.dry_run {
         println!("dry run: nothing was written");
     }
-    for r in reports.iter().filter(|r| r.error.is_some()) {
-        eprintln!(
-            "error: {}: {}",
-            r.cluster,
-            r.error.as_deref().unwrap_or_default()
-        );
+    for line in reports.iter().filter_map(applier::report::error_line) {
+        eprintln!("{line}");
     }
     Ok(engine::exit_code(&reports, args.detailed_exitcode))
 }
