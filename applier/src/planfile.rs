@@ -91,41 +91,14 @@ pub async fn observe(
 }
 
 /// Masks, in the masked plan `masked`, every string that a Secret of the same
-/// cluster holds in `unmasked` (`stringData`, and `data` decoded). The planner
-/// masks Secret objects, but a value that flows into a Secret (an instance's
-/// `values`, another object, a diff) is just as secret wherever it appears.
+/// cluster holds in `unmasked` (see [`crate::secrets`]): the planner masks
+/// Secret objects, but not the values that flow into them from elsewhere.
 pub fn mask_secret_data(unmasked: &PlanOutput, masked: &mut PlanOutput) {
-    use base64::Engine;
     for c in &mut masked.clusters {
         let Some(u) = unmasked.clusters.iter().find(|u| u.name == c.name) else {
             continue;
         };
-        let mut secrets = planner::mask::Secrets::default();
-        let objects = u
-            .instances
-            .iter()
-            .flat_map(|i| &i.steps)
-            .flat_map(|s| &s.objects)
-            .map(|o| &o.object)
-            .filter(|o| planner::mask::is_secret(o));
-        for obj in objects {
-            for field in ["data", "stringData"] {
-                let Some(map) = obj.get(field).and_then(Value::as_object) else {
-                    continue;
-                };
-                for v in map.values().filter_map(Value::as_str) {
-                    let text = if field == "data" {
-                        base64::engine::general_purpose::STANDARD
-                            .decode(v)
-                            .ok()
-                            .and_then(|b| String::from_utf8(b).ok())
-                    } else {
-                        Some(v.to_string())
-                    };
-                    secrets.values.extend(text.filter(|t| !t.is_empty()));
-                }
-            }
-        }
+        let secrets = crate::secrets::of_cluster(u, &[]);
         planner::mask::mask_cluster(c, &secrets);
         for v in c.runtime_values.values_mut() {
             secrets.mask_value(v);

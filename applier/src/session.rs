@@ -446,6 +446,7 @@ pub fn engine_plans(
                     })
                     .collect(),
                 error,
+                secrets: Default::default(),
             }
         })
         .collect()

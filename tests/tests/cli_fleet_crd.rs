@@ -13,8 +13,9 @@ use base64::Engine;
 use ferry_tests::fleet::{ApiClient, Fleet};
 use serde_json::{Value, json};
 
-/// The token the cluster holds in `kube-system/api-token`.
+/// The token the cluster holds in `kube-system/api-token`, and a later one.
 const TOKEN: &str = "s3cret-from-the-cluster-42";
+const ROTATED: &str = "rotated-s3cret-0099";
 
 struct Run {
     code: Option<i32>,
@@ -53,13 +54,15 @@ fn ferry(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Result<Run> {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
     assert_eq!(std::fs::read_dir(tmp.path())?.count(), 0, "TMPDIR written");
-    let b64 = base64::engine::general_purpose::STANDARD.encode(TOKEN);
-    for text in [&run.stdout, &run.stderr] {
-        assert!(
-            !text.contains(TOKEN) && !text.contains(&b64[..16]),
-            "the token was shown: {}",
-            run.text()
-        );
+    for token in [TOKEN, ROTATED] {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(token);
+        for text in [&run.stdout, &run.stderr] {
+            assert!(
+                !text.contains(token) && !text.contains(&b64[..16]),
+                "the token was shown: {}",
+                run.text()
+            );
+        }
     }
     Ok(run)
 }
@@ -172,6 +175,33 @@ fn crds_first_values_from_the_cluster_and_forbidden_verbs() -> Result<()> {
     assert_eq!(run.code, Some(0), "{}", run.text());
     let run = ferry(&dir, &admin, &["apply", "--detailed-exitcode"])?;
     assert_eq!(run.code, Some(0), "{}", run.text());
+
+    // The token rotates on the cluster: the next apply updates the Secret and
+    // the ConfigMap that copies it, and their diffs mask old and new value.
+    let token_secret = |token: &str| {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api-token", "namespace": "kube-system"},
+            "data": {"token": base64::engine::general_purpose::STANDARD.encode(token)}})
+    };
+    apply(
+        &api,
+        "/api/v1/namespaces/kube-system/secrets/api-token",
+        token_secret(ROTATED),
+    )?;
+    let run = ferry(&dir, &admin, &["apply", "--diff", "--detailed-exitcode"])?;
+    assert_eq!(run.code, Some(2), "{}", run.text());
+    assert!(
+        run.stdout
+            .contains("solo/widgets: ConfigMap/wd/widgets configured")
+            && run
+                .stdout
+                .contains("solo/widgets: Secret/wd/widgets-token configured")
+            && run.stdout.contains("+  token: <masked> (changed)")
+            && run.stdout.contains("*** (changed)"),
+        "{}",
+        run.text()
+    );
+    let cm = get(&api, "/api/v1/namespaces/wd/configmaps/widgets").unwrap();
+    assert_eq!(cm["data"]["token"], ROTATED);
 
     // A user who may read secrets and namespaces but not that ConfigMap: the
     // optional query is not skipped, since the object may well exist.

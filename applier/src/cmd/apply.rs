@@ -95,7 +95,16 @@ pub async fn run(args: ApplyArgs) -> Result<i32> {
             );
         }
     }
-    let plans = engine_plans(&plan, &session.contexts(), &failed);
+    let mut plans = engine_plans(&plan, &session.contexts(), &failed);
+    for (p, cp) in plans.iter_mut().zip(&plan.clusters) {
+        let names = session
+            .input
+            .clusters
+            .get(&cp.name)
+            .map(|f| f.secret_values.clone())
+            .unwrap_or_default();
+        p.secrets = applier::secrets::of_cluster(cp, &names);
+    }
     let opts = Options {
         dry_run: args.dry_run,
         diff: args.diff,
