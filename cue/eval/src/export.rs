@@ -128,7 +128,10 @@ pub fn node(eng: &mut Engine, v: VId, defs: bool) -> Result<Node, Rc<Err>> {
             let msg = if kind == ErrorKind::Cycle {
                 "cycle error".to_string()
             } else {
-                format!("incomplete value {}", scalar_text(&other))
+                format!(
+                    "incomplete value {}",
+                    constrained_text(eng, v, &other, false)
+                )
             };
             Err(mk_err(kind, msg, eng, v))
         }
@@ -168,19 +171,6 @@ fn scalar_json(v: &Val, out: &mut String) {
         }
         _ => out.push_str("null"),
     }
-}
-
-/// JSON text of a concrete scalar.
-pub fn scalar_json_pub(v: &Val, out: &mut String) {
-    scalar_json(v, out)
-}
-
-/// Quotes like Go's `strconv.Quote` (approximately: escapes, keeps
-/// printable Unicode).
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::new();
-    json_quote(s, &mut out);
-    out
 }
 
 /// JSON text of a concrete value; `indent` of 0 gives compact text.
@@ -406,8 +396,42 @@ fn canon_rec(eng: &mut Engine, v: VId, depth: u32, out: &mut String) {
                 .collect();
             out.push_str(&alts.join(" | "));
         }
-        other => out.push_str(&scalar_text(&other)),
+        other => out.push_str(&constrained_text(eng, v, &other, true)),
     }
+}
+
+/// The text of a validator as a value: a bare function reference prints
+/// as a call without arguments (`json.Valid()`).
+fn validator_text(vd: &Validator) -> String {
+    if vd.callable {
+        format!("{}()", vd.text)
+    } else {
+        vd.text.clone()
+    }
+}
+
+/// The text of a scalar vertex's value together with the validators not
+/// yet checked against it (`string & strings.MaxRunes(3)`); validators
+/// are deduplicated, and sorted with the rest when `canonical`.
+fn constrained_text(eng: &Engine, v: VId, val: &Val, canonical: bool) -> String {
+    let vds = eng.validators_of(v);
+    if vds.is_empty() || val.is_concrete_scalar() || val.is_bottom() {
+        return scalar_text(val);
+    }
+    let mut parts = Vec::new();
+    if !matches!(val, Val::Top) {
+        parts.push(scalar_text(val));
+    }
+    for vd in vds {
+        let t = validator_text(&vd);
+        if !parts.contains(&t) {
+            parts.push(t);
+        }
+    }
+    if canonical {
+        parts.sort();
+    }
+    parts.join(" & ")
 }
 
 fn cue_rec(eng: &mut Engine, v: VId, defs: bool, depth: u32, out: &mut String) {
@@ -474,5 +498,5 @@ fn cue_rec(eng: &mut Engine, v: VId, defs: bool, depth: u32, out: &mut String) {
         return;
     }
     let val = eng.value(v);
-    out.push_str(&scalar_text(&val));
+    out.push_str(&constrained_text(eng, v, &val, false));
 }

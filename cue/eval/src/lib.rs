@@ -23,7 +23,6 @@ mod intern;
 mod ir;
 mod num;
 mod std_bridge;
-mod stdlib;
 mod value;
 
 use cue_syntax::{FileId, SourceMap, Span};
