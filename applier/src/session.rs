@@ -465,6 +465,7 @@ pub fn engine_plans(
                     })
                     .collect(),
                 error,
+                secrets: Default::default(),
             }
         })
         .collect()
