@@ -2424,6 +2424,7 @@ impl Engine {
                 // A closed struct can never get the field: not incomplete.
                 if matches!(label, Label::Field(_))
                     && self.pending_free(v)
+                    && !self.under_temp(v)
                     && self.closed_against(v, label)
                 {
                     return eval_err(format!("undefined field: {name}"), span);
@@ -2438,6 +2439,24 @@ impl Engine {
     fn pending_free(&self, v: VId) -> bool {
         let xv = self.v(v);
         xv.pending.is_empty() && xv.st >= St::Arcs
+    }
+
+    /// Whether `v` is (inside) the value of an expression rather than a
+    /// field: the reference leaves missing fields there incomplete.
+    fn under_temp(&self, mut v: VId) -> bool {
+        let Some(t) = self.temp_sym else {
+            return false;
+        };
+        loop {
+            let x = self.v(v);
+            if x.label == Label::Hidden(t) {
+                return true;
+            }
+            match x.parent {
+                Some(p) => v = p,
+                None => return false,
+            }
+        }
     }
 
     /// Whether a closing of `v` rules out a regular field `label`.

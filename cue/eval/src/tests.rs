@@ -542,3 +542,12 @@ fn an_embedded_unification_with_a_definition_keeps_the_enclosing_fields() {
         r#"{"x":1,"b":1}"#
     );
 }
+
+#[test]
+fn a_declared_optional_field_can_be_inspected() {
+    let v = eval("a: {b?: int & 1 & 2}");
+    let p = [Selector::Field("a".into()), Selector::Field("b".into())];
+    assert!(v.lookup_path(&p).is_err());
+    let b = v.lookup_path_declared(&p).expect("declared");
+    assert_eq!(b.err().map(|e| e.kind), Some(ErrorKind::Eval));
+}
