@@ -359,7 +359,9 @@ impl<'a> Compiler<'a> {
                     self.scopes.push(Scope::Bind(vec![k, value.name.clone()]));
                     pushed += 1;
                 }
-                ast::Clause::If { cond, .. } => clauses.push(Clause::If(self.expr(cond))),
+                ast::Clause::If { cond, span, .. } => {
+                    clauses.push(Clause::If(self.expr(cond), *span))
+                }
                 ast::Clause::Let(l) => {
                     clauses.push(Clause::Let(self.expr(&l.expr)));
                     self.scopes.push(Scope::Bind(vec![l.name.name.clone()]));

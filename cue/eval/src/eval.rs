@@ -29,6 +29,9 @@ fn stack_pos() -> usize {
     let x = 0u8;
     std::hint::black_box(&x) as *const u8 as usize
 }
+/// Deepest value tree a validation walks: deeper values keep unfolding
+/// (a structural cycle the inlining checks did not catch).
+pub const MAX_TREE_DEPTH: u32 = 1000;
 /// Maximum live combinations of one disjunction expansion.
 pub const MAX_DISJUNCTS: usize = 4096;
 /// Most conjuncts one API request may add before failing with an error.
@@ -202,6 +205,9 @@ pub struct Vertex {
     provisional: bool,
     /// Index of the first conjunct position in the first file (for order).
     pub decl_span: Option<Span>,
+    /// For a disjunct's trial copy: the vertex it stands for (so a
+    /// reference back to that vertex is seen as structural).
+    origin: Option<VId>,
 }
 
 impl Vertex {
@@ -239,6 +245,7 @@ impl Vertex {
             deferred: Vec::new(),
             provisional: false,
             decl_span: None,
+            origin: None,
         }
     }
 }
@@ -260,6 +267,9 @@ pub struct Engine {
     /// definition closes (`#C: {s: #S & {#V: 1}}`) declares fields of `s`
     /// too, so `#C`'s closing of `s` accepts what `#S` declares.
     group_also: HashMap<u32, Vec<u32>>,
+    /// Groups whose own declarations (not what they accept through
+    /// `group_also`) count as evidence for a group.
+    group_direct: HashMap<u32, Vec<u32>>,
     /// The closing group each definition inlined into a vertex got, so a
     /// second reference to the same definition (through another field)
     /// still gives its evidence to the second reference's group.
@@ -282,6 +292,12 @@ pub struct Engine {
     pub stack_budget: usize,
     /// Packages registered by the loader (cue-load): import key -> root.
     pub packages: HashMap<Rc<str>, VId>,
+    /// Positions of the arguments of the builtin call being evaluated
+    /// (errors about one argument point at it).
+    call_args: Vec<Span>,
+    /// Argument positions of validators built by a call (keyed by the
+    /// validator's address; the `Rc` keeps the key valid).
+    validator_args: HashMap<usize, (Rc<Validator>, Vec<Span>)>,
 }
 
 fn env_frame(env: &Env, up: u32) -> Option<&Rc<EnvNode>> {
@@ -423,7 +439,7 @@ impl Engine {
             let Some(p) = self.v(b).parent else {
                 return false;
             };
-            if p == a {
+            if p == a || self.v(p).origin == Some(a) {
                 return true;
             }
             b = p;
@@ -478,6 +494,7 @@ impl Engine {
         n.conjs = old.conjs;
         n.choices = old.choices;
         n.closed_call = old.closed_call;
+        n.origin = old.origin;
         *self.vm(v) = n;
     }
 
@@ -617,12 +634,37 @@ impl Engine {
             ExprKind::Struct(lit) => self.add_struct(v, lit.clone(), env, c.ci, e.span),
             ExprKind::List(lit) => self.add_list(v, lit.clone(), env, c.ci),
             ExprKind::Unify(parts) => {
+                // An embedded `#A & {x: 1}` is unified before it is
+                // embedded: `#A` closes its operand, so its operands are
+                // not embeddings themselves.
+                // An embedded `#A & {x: 1}` is unified before it is
+                // embedded: `#A` closes `{x: 1}`, not the struct it is
+                // embedded in. `#A` gets a group of its own that accepts
+                // what the enclosing literal declares; the other operands
+                // give evidence only to the enclosing literal's group.
+                // (Inside a definition every literal is closed already.)
+                let split = c.ci.embed
+                    && c.ci.group != 0
+                    && c.ci.closing == 0
+                    && parts.iter().any(is_def_ref);
+                let (def_ci, other_ci) = if split {
+                    let g = c.ci.group;
+                    let (ga, g2) = (self.new_group(), self.new_group());
+                    self.group_direct.entry(ga).or_default().push(g);
+                    let also = self.group_also.entry(g).or_default();
+                    also.push(ga);
+                    also.push(g2);
+                    (CI { group: ga, ..c.ci }, CI { group: g2, ..c.ci })
+                } else {
+                    (c.ci, c.ci)
+                };
                 for p in parts {
+                    let ci = if is_def_ref(p) { def_ci } else { other_ci };
                     self.add(
                         v,
                         Conj {
                             x: CExpr::Expr(p.clone(), env.clone()),
-                            ci: c.ci,
+                            ci,
                             chain: self.cur_chain.clone(),
                         },
                     );
@@ -1149,7 +1191,16 @@ impl Engine {
                     Val::Str(s) => s,
                     Val::Bottom(_) => return Err(l),
                     other if !other.is_concrete_scalar() => {
-                        return Err(incomplete("label not concrete", le.span));
+                        return Err(incomplete(
+                            format!(
+                                "key value of dynamic field must be concrete, found {}",
+                                scalar_text(&other)
+                            ),
+                            le.span,
+                        ));
+                    }
+                    Val::Num(Number::Int(_)) => {
+                        return Err(eval_err("integer fields not supported", le.span));
                     }
                     other => {
                         return Err(eval_err(
@@ -1245,19 +1296,35 @@ impl Engine {
             return Ok(());
         };
         match cl {
-            Clause::If(cond) => match self.eval_default(cond, &env) {
-                Val::Bool(true) => self.comp_iter(c, idx + 1, env, out),
-                Val::Bool(false) => Ok(()),
-                Val::Bottom(e) => Err(Val::Bottom(e)),
-                other if !other.is_concrete_scalar() => Err(incomplete(
-                    format!("incomplete condition {}", scalar_text(&other)),
-                    cond.span,
-                )),
-                other => Err(eval_err(
-                    format!("cannot use {} as type bool", scalar_text(&other)),
-                    cond.span,
-                )),
-            },
+            Clause::If(cond, cspan) => {
+                let (cv, w) = self.eval_keep_ref(cond, &env);
+                let cv = self.default_of(cv);
+                let mut spans = vec![*cspan];
+                if let Some(w) = w {
+                    spans.extend(self.decl_spans(w));
+                }
+                match cv {
+                    Val::Bool(true) => self.comp_iter(c, idx + 1, env, out),
+                    Val::Bool(false) => Ok(()),
+                    Val::Bottom(e) => Err(Val::Bottom(e)),
+                    other if !other.is_concrete_scalar() && other.kind() & K_BOOL != 0 => {
+                        Err(Err::bottom(
+                            ErrorKind::Incomplete,
+                            format!("incomplete bool: {}", scalar_text(&other)),
+                            spans,
+                        ))
+                    }
+                    other => {
+                        let k = self.kind_of(&other);
+                        let shown = self.short(&other);
+                        Err(Err::bottom(
+                            ErrorKind::Eval,
+                            format!("cannot use {shown} (type {k}) as type bool"),
+                            spans,
+                        ))
+                    }
+                }
+            }
             Clause::Try(Some(e)) => {
                 let val = self.eval_ref(e, &env);
                 if self.is_try_missing(&val) {
@@ -1294,21 +1361,33 @@ impl Engine {
                 self.comp_iter(c, idx + 1, env2, out)
             }
             Clause::For(src) => {
-                let sv = self.eval(src, &env);
+                let (sv, sw) = self.eval_keep_ref(src, &env);
                 let sv = self.default_of(sv);
                 let w = match sv {
                     Val::Vertex(w) => w,
                     Val::Bottom(_) => return Err(sv),
-                    other if !other.is_concrete_scalar() => {
-                        return Err(incomplete(
-                            format!("cannot range over {} (incomplete)", scalar_text(&other)),
-                            src.span,
+                    other
+                        if !other.is_concrete_scalar()
+                            && other.kind() & (K_STRUCT | K_LIST) != 0 =>
+                    {
+                        let mut spans = vec![src.span];
+                        if let Some(w) = sw {
+                            spans.extend(self.decl_spans(w));
+                        }
+                        return Err(Err::bottom(
+                            ErrorKind::Incomplete,
+                            format!(
+                                "cannot range over {} (incomplete type {})",
+                                src_text(src).unwrap_or_else(|| scalar_text(&other)),
+                                scalar_text(&other)
+                            ),
+                            spans,
                         ));
                     }
                     other => {
                         return Err(eval_err(
                             format!(
-                                "cannot range over {} (found {})",
+                                "cannot range over {} (found {}, want list or struct)",
                                 scalar_text(&other),
                                 kind_name(other.kind())
                             ),
@@ -1375,6 +1454,15 @@ impl Engine {
         let base_choices: Vec<usize> = self.v(v).choices.as_deref().cloned().unwrap_or_default();
         let mut survivors: Vec<(VId, bool)> = Vec::new();
         let mut last_err: Option<Val> = None;
+        // Every position of every failed alternative, and the first
+        // explicit error (its message is the one to show).
+        let mut all_spans: Vec<Span> = Vec::new();
+        let mut user_err: Option<Rc<Err>> = None;
+        let mut n_failed = 0usize;
+        // Alternatives that passed and those of them that are incomplete
+        // errors.
+        let mut n_pass = 0usize;
+        let mut inc_errs: Vec<Rc<Err>> = Vec::new();
         let mut combo = vec![0usize; sizes.len()];
         if sizes.contains(&0) {
             return;
@@ -1398,15 +1486,32 @@ impl Engine {
             {
                 let conjs = self.v(v).conjs.clone();
                 let closed_call = self.v(v).closed_call;
+                let origin = self.v(v).origin.unwrap_or(v);
                 let yv = self.vm(y);
+                yv.origin = Some(origin);
                 yv.conjs = conjs;
                 yv.choices = Some(Rc::new(ch));
                 yv.closed_call = closed_call;
             }
             let y = self.arcs(y);
             match self.first_error(y, true) {
-                Some(e) => last_err = Some(Val::Bottom(e)),
+                Some(e) => {
+                    n_failed += 1;
+                    for sp in &e.spans {
+                        if !all_spans.contains(sp) {
+                            all_spans.push(*sp);
+                        }
+                    }
+                    if e.kind == ErrorKind::User {
+                        user_err.get_or_insert_with(|| e.clone());
+                    }
+                    last_err = Some(Val::Bottom(e));
+                }
                 None => {
+                    n_pass += 1;
+                    if let Some(e) = self.own_error(y) {
+                        inc_errs.push(e);
+                    }
                     let yv = self.v(y);
                     // Nested defaults count when the alternative is marked
                     // or the outer disjunction has no marks at all.
@@ -1447,15 +1552,56 @@ impl Engine {
             }
         }
         let has_default = survivors.iter().any(|s| s.1);
+        // Every alternative is an incomplete error (`x.a | x.b` with
+        // neither field there yet): the disjunction is that error.
+        if n_pass > 1 {
+            let errs = inc_errs;
+            if errs.len() == n_pass {
+                let mut spans = Vec::new();
+                for e in &errs {
+                    for sp in &e.spans {
+                        if !spans.contains(sp) {
+                            spans.push(*sp);
+                        }
+                    }
+                }
+                let e = Err::bottom(
+                    ErrorKind::Incomplete,
+                    format!(
+                        "{} errors in empty disjunction: {}",
+                        errs.len(),
+                        errs[0].msg
+                    ),
+                    spans,
+                );
+                self.set_err(v, e);
+                self.vm(v).st = St::Done;
+                return;
+            }
+        }
         match survivors.len() {
             0 => {
-                let e = match last_err {
-                    Some(Val::Bottom(e)) => {
+                let e = match user_err.or(match last_err {
+                    Some(Val::Bottom(e)) => Some(e),
+                    _ => None,
+                }) {
+                    Some(e) => {
                         let mut e2 = (*e).clone();
-                        if !e2.msg.starts_with("empty disjunction")
-                            && sizes.iter().product::<usize>() > 1
-                        {
-                            e2.msg = format!("empty disjunction: {}", e2.msg);
+                        let n = sizes.iter().product::<usize>();
+                        if !e2.msg.contains("empty disjunction") && n > 1 {
+                            e2.msg = if n_failed > 1 {
+                                format!("{n_failed} errors in empty disjunction: {}", e2.msg)
+                            } else {
+                                format!("empty disjunction: {}", e2.msg)
+                            };
+                        }
+                        if n > 1 {
+                            // An explicit error among alternatives is one
+                            // reason the disjunction failed, not the kind.
+                            if e2.kind == ErrorKind::User {
+                                e2.kind = ErrorKind::Eval;
+                            }
+                            e2.spans = all_spans;
                         }
                         Val::Bottom(Rc::new(e2))
                     }
@@ -1554,12 +1700,15 @@ impl Engine {
                     path: None,
                 }));
             }
-            if d > MAX_DEPTH {
+            if d > MAX_TREE_DEPTH {
+                // Only a structure that keeps unfolding gets this deep.
                 return Some(Rc::new(Err {
-                    kind: ErrorKind::Eval,
-                    msg: "value too deeply nested".into(),
+                    kind: ErrorKind::StructuralCycle,
+                    msg: format!(
+                        "structural cycle: value nested more than {MAX_TREE_DEPTH} levels deep"
+                    ),
                     spans: vec![],
-                    path: None,
+                    path: Some(self.path(x)),
                 }));
             }
             let x = self.finalize(x);
@@ -1692,6 +1841,15 @@ impl Engine {
         if depth > 32 {
             return false;
         }
+        for a in self.group_direct.get(&g).cloned().unwrap_or_default() {
+            let Some(r) = self.v(v).reqs.iter().find(|r| r.key == a).cloned() else {
+                continue;
+            };
+            if r.allowed.contains(&label) || r.patterns.iter().any(|p| self.label_matches(p, name))
+            {
+                return true;
+            }
+        }
         let mut also = self.group_also.get(&g).cloned().unwrap_or_default();
         if let Some(&(pg, l)) = self.group_parent.get(&g) {
             for a in self.also_closure(pg, depth + 1) {
@@ -1796,6 +1954,12 @@ impl Engine {
             VKind::Universe(b) => b,
         };
         let mut spans = vec![span];
+        if b == Builtin::MatchN
+            && let Some((_, args)) = self.validator_args.get(&(vd as *const Validator as usize))
+            && let Some(a) = args.first()
+        {
+            spans.push(*a);
+        }
         spans.extend(self.conj_spans(v));
         self.validator_maybe = false;
         let ok = match b {
@@ -1852,6 +2016,27 @@ impl Engine {
         }
         let closed = self.in_def(v) || xv.reqs.iter().any(|r| r.active && !r.open);
         !closed || !xv.patterns.is_empty()
+    }
+
+    /// Positions of a vertex's conjuncts, with `a & b` split into its
+    /// operands (where a referenced value was declared).
+    fn decl_spans(&self, v: VId) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&RExpr> = Vec::new();
+        for c in &self.v(v).conjs {
+            match &c.x {
+                CExpr::Expr(e, _) => stack.push(e),
+                CExpr::Val(_, s) => out.push(*s),
+            }
+            while let Some(e) = stack.pop() {
+                match &e.kind {
+                    ExprKind::Unify(parts) => stack.extend(parts.iter().rev()),
+                    _ => out.push(e.span),
+                }
+            }
+        }
+        out.retain(|s| s.is_valid());
+        out
     }
 
     /// Positions of a vertex's conjuncts.
@@ -2092,30 +2277,47 @@ impl Engine {
                     match p {
                         InterpPart::Lit(s) => out.extend_from_slice(s.as_bytes()),
                         InterpPart::Expr(x) => {
-                            let v = self.eval(x, env);
+                            let (v, w) = self.eval_keep_ref(x, env);
                             let v = self.default_of(v);
                             match v {
                                 Val::Str(s) => out.extend_from_slice(s.as_bytes()),
                                 Val::Bytes(b) => out.extend_from_slice(&b),
                                 Val::Num(n) => out.extend_from_slice(n.to_string().as_bytes()),
                                 Val::Bool(b) => out.extend_from_slice(b.to_string().as_bytes()),
-                                Val::Bottom(_) => return v,
+                                Val::Bottom(e) => {
+                                    if e.msg.starts_with(TRY_MISSING) {
+                                        return Val::Bottom(e);
+                                    }
+                                    let mut e2 = (*e).clone();
+                                    if !e2.msg.starts_with("invalid interpolation") {
+                                        e2.msg = format!("invalid interpolation: {}", e2.msg);
+                                    }
+                                    e2.spans.insert(0, span);
+                                    return Val::Bottom(Rc::new(e2));
+                                }
                                 Val::Vertex(_) | Val::Null => {
-                                    return eval_err(
+                                    let k = self.kind_of(&v);
+                                    let shown = self.short(&v);
+                                    return Err::bottom(
+                                        ErrorKind::Eval,
                                         format!(
-                                            "invalid interpolation: cannot use {} as string",
-                                            kind_name(v.kind())
+                                            "invalid interpolation: cannot use {shown} (type {k})"
                                         ),
-                                        x.span,
+                                        vec![span, x.span],
                                     );
                                 }
                                 other => {
-                                    return incomplete(
+                                    let mut spans = vec![span, x.span];
+                                    if let Some(w) = w {
+                                        spans.extend(self.decl_spans(w));
+                                    }
+                                    return Err::bottom(
+                                        ErrorKind::Incomplete,
                                         format!(
                                             "invalid interpolation: non-concrete value {}",
                                             scalar_text(&other)
                                         ),
-                                        x.span,
+                                        spans,
                                     );
                                 }
                             }
@@ -2129,21 +2331,46 @@ impl Engine {
                 }
             }
             ExprKind::Unary(op, x) => {
-                let v = self.eval(x, env);
+                let (v, w) = self.eval_keep_ref(x, env);
                 let v = self.default_of(v);
+                let (sym, wants) = match op {
+                    UnOp::Neg => ("-", K_NUMBER),
+                    UnOp::Plus => ("+", K_NUMBER),
+                    UnOp::Not => ("!", K_BOOL),
+                };
                 match (op, v) {
                     (_, b @ Val::Bottom(_)) => b,
                     (UnOp::Neg, Val::Num(n)) => Val::Num(n.neg()),
                     (UnOp::Plus, Val::Num(n)) => Val::Num(n),
                     (UnOp::Not, Val::Bool(b)) => Val::Bool(!b),
-                    (_, v) if !v.is_concrete_scalar() => incomplete(
-                        format!("operand {} of '{:?}' not concrete", scalar_text(&v), op),
-                        span,
-                    ),
-                    (_, v) => eval_err(
-                        format!("invalid operation {:?} {}", op, scalar_text(&v)),
-                        span,
-                    ),
+                    (_, v) if !v.is_concrete_scalar() && !matches!(v, Val::Vertex(_)) => {
+                        if v.kind() & wants == 0 {
+                            return eval_err(
+                                format!(
+                                    "invalid operand {} ('{sym}' requires concrete value)",
+                                    scalar_text(&v)
+                                ),
+                                x.span,
+                            );
+                        }
+                        let mut spans = vec![x.span];
+                        if let Some(w) = w {
+                            spans.extend(self.decl_spans(w));
+                        }
+                        Err::bottom(
+                            ErrorKind::Incomplete,
+                            format!(
+                                "operand {} of '{sym}' not concrete",
+                                src_text(x).unwrap_or_else(|| scalar_text(&v))
+                            ),
+                            spans,
+                        )
+                    }
+                    (_, v) => {
+                        let k = self.kind_of(&v);
+                        let shown = self.short(&v);
+                        eval_err(format!("invalid operation {sym}{shown} ({sym} {k})"), span)
+                    }
                 }
             }
             ExprKind::Binary(op, a, b) => self.eval_binary(*op, a, b, env, span),
@@ -2191,18 +2418,68 @@ impl Engine {
                         span,
                     );
                 }
+                // A closed struct can never get the field: not incomplete.
+                if matches!(label, Label::Field(_))
+                    && self.pending_free(v)
+                    && !self.under_temp(v)
+                    && self.closed_against(v, label)
+                {
+                    return eval_err(format!("undefined field: {name}"), span);
+                }
                 incomplete(format!("undefined field: {name}"), span)
             }
         }
     }
 
-    /// The default of a value (disjunctions with one default).
-    /// Evaluates an expression and takes the default of a disjunction.
-    fn eval_default(&mut self, e: &RExpr, env: &Env) -> Val {
-        let v = self.eval(e, env);
-        self.default_of(v)
+    /// Whether nothing may still add fields to `v` (no comprehension or
+    /// dynamic field left pending).
+    fn pending_free(&self, v: VId) -> bool {
+        let xv = self.v(v);
+        xv.pending.is_empty() && xv.st >= St::Arcs
     }
 
+    /// Whether `v` is (inside) the value of an expression rather than a
+    /// field: the reference leaves missing fields there incomplete.
+    fn under_temp(&self, mut v: VId) -> bool {
+        let Some(t) = self.temp_sym else {
+            return false;
+        };
+        loop {
+            let x = self.v(v);
+            if x.label == Label::Hidden(t) {
+                return true;
+            }
+            match x.parent {
+                Some(p) => v = p,
+                None => return false,
+            }
+        }
+    }
+
+    /// Whether a closing of `v` rules out a regular field `label`.
+    fn closed_against(&mut self, v: VId, label: Label) -> bool {
+        let Label::Field(sym) = label else {
+            return false;
+        };
+        let reqs: Vec<Req> = self
+            .v(v)
+            .reqs
+            .iter()
+            .filter(|r| r.active && !r.open)
+            .cloned()
+            .collect();
+        if reqs.is_empty() {
+            return false;
+        }
+        let name: Rc<str> = self.interner.name(sym).into();
+        reqs.iter().any(|r| {
+            !(r.allowed.contains(&label)
+                || r.patterns.iter().any(|p| self.label_matches(p, &name))
+                || self.allowed_by_also(v, r.key, label, &name, 0))
+        })
+    }
+
+    /// The default of a value (disjunctions with one default).
     pub fn default_of(&mut self, v: Val) -> Val {
         match v {
             Val::Disj(d) => {
@@ -2216,7 +2493,11 @@ impl Engine {
         }
     }
 
-    fn eval_index(&mut self, x: &RExpr, i: &RExpr, env: &Env, span: Span) -> Val {
+    fn eval_index(&mut self, x: &RExpr, i: &RExpr, env: &Env, _span: Span) -> Val {
+        // Positions follow the reference: a missing element or field is
+        // reported at the index, a bad operand at the operand, a bad index
+        // at both.
+        let (sx, si) = (x.span, i.span);
         let xv = self.eval(x, env);
         let xv = self.default_of(xv);
         let iv = self.eval(i, env);
@@ -2231,7 +2512,8 @@ impl Engine {
             (Val::Vertex(w), Val::Num(Number::Int(n))) => {
                 let w = self.arcs(*w);
                 if !self.v(w).is_list {
-                    return eval_err("invalid index: not a list", span);
+                    let found = if self.v(w).is_struct { "struct" } else { "_" };
+                    return eval_err(format!("invalid index {n} (found {found}, want list)"), si);
                 }
                 let idx: Option<u32> = num_traits::ToPrimitive::to_u32(n);
                 match idx {
@@ -2249,35 +2531,56 @@ impl Engine {
                                     "index out of range [{k}] with length {}",
                                     self.v(w).arcs.len()
                                 ),
-                                span,
+                                si,
                             ),
                         }
                     }
-                    None => eval_err(
+                    None => Err::bottom(
+                        ErrorKind::Eval,
                         format!("invalid index {n} (index must be non-negative)"),
-                        span,
+                        vec![sx, si],
                     ),
                 }
             }
             (Val::Vertex(w), Val::Str(s)) => {
+                let w = self.arcs(*w);
+                if self.v(w).is_list {
+                    return eval_err(format!("undefined field: {s}"), si);
+                }
                 let sym = self.interner.intern(s);
-                self.lookup(*w, Label::Field(sym), &s.clone(), span)
+                self.lookup(w, Label::Field(sym), &s.clone(), si)
             }
             (Val::Str(s), Val::Num(Number::Int(n))) => {
                 let _ = s;
-                eval_err(format!("invalid operation: index {n} of string"), span)
+                eval_err(format!("invalid operation: index {n} of string"), sx)
             }
             (Val::Bytes(b), Val::Num(Number::Int(n))) => {
                 match num_traits::ToPrimitive::to_usize(n).and_then(|k| b.get(k)) {
                     Some(byte) => Val::Num(Number::Int((*byte).into())),
-                    None => eval_err("index out of range", span),
+                    None => eval_err("index out of range", si),
                 }
             }
             _ if !xv.is_concrete_scalar() && !matches!(xv, Val::Vertex(_)) => {
-                incomplete("index of incomplete value", span)
+                incomplete("index of incomplete value", sx)
             }
-            _ if !iv.is_concrete_scalar() => incomplete("incomplete index", span),
-            _ => eval_err(format!("invalid index {}", scalar_text(&iv)), span),
+            _ if !iv.is_concrete_scalar() => incomplete("incomplete index", si),
+            (Val::Vertex(_), _) => Err::bottom(
+                ErrorKind::Eval,
+                format!(
+                    "invalid index {} (invalid type {})",
+                    scalar_text(&iv),
+                    kind_name(iv.kind())
+                ),
+                vec![sx, si],
+            ),
+            _ => eval_err(
+                format!(
+                    "invalid operand {} (found {}, want list or struct)",
+                    scalar_text(&xv),
+                    kind_name(xv.kind())
+                ),
+                sx,
+            ),
         }
     }
 
@@ -2296,9 +2599,22 @@ impl Engine {
                 Some(e) => match s.eval(e, env) {
                     Val::Num(Number::Int(n)) => num_traits::ToPrimitive::to_usize(&n)
                         .map(Some)
-                        .ok_or_else(|| eval_err("invalid slice index", span)),
+                        .ok_or_else(|| {
+                            eval_err(format!("cannot convert negative number {n} to int"), span)
+                        }),
                     Val::Bottom(b) => Err(Val::Bottom(b)),
-                    _ => Err(eval_err("invalid slice index", span)),
+                    other if !other.is_concrete_scalar() => {
+                        Err(incomplete("non-concrete slice index", e.span))
+                    }
+                    other => Err(Err::bottom(
+                        ErrorKind::Eval,
+                        format!(
+                            "cannot use {} (type {}) as int",
+                            scalar_text(&other),
+                            kind_name(other.kind())
+                        ),
+                        vec![span, e.span],
+                    )),
                 },
             }
         };
@@ -2316,7 +2632,19 @@ impl Engine {
                 let arcs = self.v(w).arcs.clone();
                 let n = arcs.len();
                 let (l, h) = (l.unwrap_or(0), h.unwrap_or(n));
-                if l > h || h > n {
+                if l > n {
+                    return eval_err(
+                        format!("index {l} out of range [{l}:{h}] (length {n})"),
+                        span,
+                    );
+                }
+                if h > n {
+                    return eval_err(
+                        format!("index {h} out of range [{l}:{h}] (length {n})"),
+                        span,
+                    );
+                }
+                if l > h {
                     return eval_err(format!("invalid slice index [{l}:{h}] (length {n})"), span);
                 }
                 let p = Self::env_vertex(env);
@@ -2361,7 +2689,7 @@ impl Engine {
                 return Val::Bool(if op == BinOp::Eq { is_bot } else { !is_bot });
             }
         }
-        let av = self.eval(a, env);
+        let (av, aw) = self.eval_keep_ref(a, env);
         let av = self.default_of(av);
         // Short-circuit logic.
         if op == BinOp::And && matches!(av, Val::Bool(false)) {
@@ -2370,10 +2698,39 @@ impl Engine {
         if op == BinOp::Or && matches!(av, Val::Bool(true)) {
             return Val::Bool(true);
         }
-        let bv = self.eval(b, env);
+        let (bv, bw) = self.eval_keep_ref(b, env);
         let bv = self.default_of(bv);
         let _ = span;
-        self.binary_vals(op, av, bv, a.span, b.span)
+        let a_concrete = av.is_concrete_scalar() || matches!(av, Val::Vertex(_));
+        let r = self.binary_vals(op, av, bv, a.span, b.span);
+        match r {
+            // A non-concrete operand: point at it and at where the value
+            // it refers to was declared.
+            Val::Bottom(e)
+                if e.kind == ErrorKind::Incomplete && e.msg.starts_with("non-concrete value") =>
+            {
+                // The reference reports the operation (at its start) and
+                // where the non-concrete value was declared.
+                let w = if a_concrete { bw } else { aw };
+                let mut spans = vec![a.span];
+                if let Some(w) = w {
+                    spans.extend(self.decl_spans(w));
+                }
+                let mut e2 = (*e).clone();
+                e2.spans = spans;
+                Val::Bottom(Rc::new(e2))
+            }
+            r => r,
+        }
+    }
+
+    /// Evaluates an expression, also returning the vertex a reference
+    /// named (for error positions).
+    fn eval_keep_ref(&mut self, e: &RExpr, env: &Env) -> (Val, Option<VId>) {
+        match self.eval_ref(e, env) {
+            Val::Vertex(w) => (self.value(w), Some(w)),
+            other => (other, None),
+        }
     }
 
     fn binary_vals(&mut self, op: BinOp, av: Val, bv: Val, sa: Span, sb: Span) -> Val {
@@ -2467,6 +2824,7 @@ impl Engine {
                     Mul => Val::Num(x.mul(y)),
                     _ => match x.div(y) {
                         Some(n) => Val::Num(n),
+                        None if x.is_zero() => eval_err("division undefined", span),
                         None => eval_err("division by zero", span),
                     },
                 },
@@ -2530,6 +2888,15 @@ impl Engine {
                     Ok(r) => Val::Bool(r.is_match(s) == (op == Match)),
                     Err(e) => eval_err(format!("invalid regular expression: {e}"), span),
                 },
+                (Val::Str(_), other) | (other, Val::Str(_)) => Err::bottom(
+                    ErrorKind::Eval,
+                    format!(
+                        "cannot use {} (type {}) as type string",
+                        scalar_text(other),
+                        self.kind_of(other)
+                    ),
+                    vec![sa, sb],
+                ),
                 _ => mismatch(self),
             },
             And | Or => match (&av, &bv) {
@@ -2573,10 +2940,20 @@ impl Engine {
                 );
             }
         };
-        match func {
+        let saved = std::mem::replace(&mut self.call_args, args.iter().map(|a| a.span).collect());
+        let r = match func {
             Func::Builtin(b) => crate::builtins::call(self, b, args, env, span),
             Func::Pkg(p, n) => crate::builtins::call_pkg(self, &p, &n, args, env, span),
+        };
+        self.call_args = saved;
+        if let Val::Validator(vd) = &r {
+            // Remember where the arguments were written: a failed check
+            // points at them.
+            let spans = args.iter().map(|a| a.span).collect();
+            self.validator_args
+                .insert(Rc::as_ptr(vd) as usize, (vd.clone(), spans));
         }
+        r
     }
 
     /// Integer division helpers for builtins.
@@ -2592,14 +2969,24 @@ impl Engine {
             (x, y) if !x.is_concrete_scalar() || !y.is_concrete_scalar() => {
                 incomplete("non-concrete argument", span)
             }
-            (x, y) => eval_err(
-                format!(
-                    "cannot use {} and {} as int",
-                    scalar_text(&x),
-                    scalar_text(&y)
-                ),
-                span,
-            ),
+            (x, y) => {
+                // Point at the first argument that is not an int.
+                let bad_first = !matches!(x, Val::Num(Number::Int(_)));
+                let at = self
+                    .call_args
+                    .get(if bad_first { 0 } else { 1 })
+                    .copied()
+                    .unwrap_or(span);
+                let bad = if bad_first { &x } else { &y };
+                eval_err(
+                    format!(
+                        "cannot use {} (type {}) as int",
+                        scalar_text(bad),
+                        kind_name(bad.kind())
+                    ),
+                    at,
+                )
+            }
         }
     }
 
@@ -2698,6 +3085,26 @@ impl Engine {
     /// Returns the self-cycle flag of a vertex.
     pub fn has_cycle(&self, v: VId) -> bool {
         self.v(self.resolve(v)).self_cycle
+    }
+}
+
+/// Whether an expression names a definition (`#A`, `x.#A`, `pkg.#A`).
+fn is_def_ref(e: &RExpr) -> bool {
+    match &e.kind {
+        ExprKind::FieldRef { label, .. } | ExprKind::Select(_, label, _, _) => {
+            matches!(label, Label::Def(_))
+        }
+        ExprKind::PkgFunc(_, n) => n.starts_with('#'),
+        _ => false,
+    }
+}
+
+/// The source text of a reference (`a`, `a.b`), for messages.
+fn src_text(e: &RExpr) -> Option<String> {
+    match &e.kind {
+        ExprKind::FieldRef { name, .. } => Some(name.to_string()),
+        ExprKind::Select(x, _, name, _) => Some(format!("{}.{name}", src_text(x)?)),
+        _ => None,
     }
 }
 

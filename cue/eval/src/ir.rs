@@ -376,8 +376,8 @@ pub struct Comprehension {
 pub enum Clause {
     /// `for k, v in src` (frame: [key, value]).
     For(RExpr),
-    /// `if cond`.
-    If(RExpr),
+    /// `if cond` and the clause's position.
+    If(RExpr, Span),
     /// `let x = e` (frame: [x]).
     Let(RExpr),
     /// `try` (None) or `try x = e` (frame: [x]).

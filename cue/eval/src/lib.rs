@@ -461,6 +461,39 @@ impl Value {
         Ok(self.wrap(cur))
     }
 
+    /// Like [`Value::lookup_path`], but optional and required fields are
+    /// found too (to inspect a constraint rather than use a value).
+    pub fn lookup_path_declared(&self, path: &[Selector]) -> Result<Value, Error> {
+        let mut cur = self.clone();
+        for s in path {
+            let one = std::slice::from_ref(s);
+            cur = match cur.lookup_path(one) {
+                Ok(v) => v,
+                Err(e) => {
+                    let found = cur.with(|eng| {
+                        let label = match s {
+                            Selector::Field(n) => compile::ident_label(&mut eng.interner, n),
+                            Selector::Str(n) => Label::Field(eng.interner.intern(n)),
+                            Selector::Index(i) => Label::Index(*i),
+                        };
+                        let base = export::pick_default(eng, cur.v).ok()?;
+                        let base = eng.arcs(base);
+                        eng.vertex(base)
+                            .arcs
+                            .iter()
+                            .copied()
+                            .find(|&a| eng.vertex(a).label == label)
+                    });
+                    match found {
+                        Some(a) => cur.wrap(a),
+                        None => return Err(e),
+                    }
+                }
+            };
+        }
+        Ok(cur)
+    }
+
     /// Unifies two values (of the same runtime) into a new value.
     pub fn unify(&self, other: &Value) -> Value {
         let t = self.with(|eng| {

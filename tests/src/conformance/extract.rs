@@ -214,6 +214,8 @@ pub fn extract(archive: &Archive) -> Extracted {
             text: &f.text,
             path: Vec::new(),
             static_path: true,
+            base_line: None,
+            in_expected: false,
         };
         for d in &file.decls {
             x.decl(d, &mut ctx, true);
@@ -246,6 +248,13 @@ struct Ctx<'a> {
     text: &'a str,
     path: Vec<String>,
     static_path: bool,
+    /// The line relative `pos` lines count from: the first line of the
+    /// innermost field holding the assertion (the reference's harness
+    /// counts from there, not from the attribute's own line).
+    base_line: Option<u32>,
+    /// Walking an expected value (`@test(eq, {d: _|_ @test(err, ...)})`):
+    /// its fields do not move the base line.
+    in_expected: bool,
 }
 
 impl Ctx<'_> {
@@ -281,12 +290,17 @@ impl Extractor<'_> {
             }
             Decl::Field(f) => {
                 let (elem, is_static) = label_text(&f.label);
+                let saved = ctx.base_line;
+                if !ctx.in_expected {
+                    ctx.base_line = Some(f.span.start.line);
+                }
                 ctx.with(elem, is_static, |ctx| {
                     for a in f.attrs.iter().filter(|a| a.name == "test") {
                         self.assertion(a, Scope::Field, ctx);
                     }
                     self.expr(&f.value, ctx);
                 });
+                ctx.base_line = saved;
             }
             Decl::Embed(e) => self.expr(e, ctx),
             Decl::Comprehension(c) => {
@@ -426,7 +440,9 @@ impl Extractor<'_> {
         if let Some(e) = nested {
             let depth = at.len();
             ctx.path.extend(at);
+            let saved = std::mem::replace(&mut ctx.in_expected, true);
             self.expr(&e, ctx);
+            ctx.in_expected = saved;
             ctx.path.truncate(ctx.path.len() - depth);
         }
     }
@@ -473,7 +489,8 @@ impl Extractor<'_> {
             .any(|x| x.key.is_none() && x.value == "any");
         let mut pos = Vec::new();
         if let Some(p) = get("pos") {
-            match resolve_positions(&p.value, a.span.start.line, ctx.name) {
+            let base = ctx.base_line.unwrap_or(a.span.start.line);
+            match resolve_positions(&p.value, base, ctx.name) {
                 Ok(v) => pos = v,
                 Err(m) => return Expect::Malformed(m),
             }
@@ -555,6 +572,26 @@ mod tests {
 
     fn archive(src: &str) -> Archive {
         Archive::parse("f/a.txtar", src)
+    }
+
+    /// Relative lines count from the first line of the field holding the
+    /// assertion (as the reference's harness does), not from the line of
+    /// the attribute; expected values keep the outer field's base.
+    #[test]
+    fn relative_lines_count_from_the_enclosing_field() {
+        let a = archive(
+            "-- in.cue --\na: 0\ns: {\n\tb: 3\n\t@test(err, code=eval, pos=[1:5])\n}\nt: {\n\tc: 1\n} @test(err, at=c, code=eval, pos=[1:2])\nu: {\n} @test(eq, {d: _|_ @test(err, code=eval, pos=[-1:1])})\n",
+        );
+        let x = extract(&a);
+        let pos = |i: usize| -> Vec<String> {
+            match &x.assertions[i].expect {
+                Expect::Err { pos, .. } => pos.iter().map(|p| p.to_string()).collect(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(pos(0), ["in.cue:3:5"]);
+        assert_eq!(pos(1), ["in.cue:7:2"]);
+        assert_eq!(pos(3), ["in.cue:8:1"]);
     }
 
     #[test]

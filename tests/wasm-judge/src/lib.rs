@@ -2,8 +2,14 @@
 //! glue): the host writes `NAME\nARCHIVE TEXT` into memory obtained from
 //! [`alloc`], calls [`judge`], and reads the JSON [`ChildReport`] back.
 
-use ferry_tests::conformance::txtar::Archive;
-use ferry_tests::conformance::{ChildReport, evaluate};
+// The runner's own modules, so native and wasm judge the same way. The
+// process-spawning parts are compiled but unused here.
+#[allow(dead_code)]
+#[path = "../../src/conformance/mod.rs"]
+mod conformance;
+
+use conformance::txtar::Archive;
+use conformance::{ChildReport, evaluate};
 
 /// Allocates `len` bytes for the host to write into.
 #[unsafe(no_mangle)]
