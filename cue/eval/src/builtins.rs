@@ -1,5 +1,6 @@
 //! Builtin functions: the universe (`len`, `close`, `and`, `or`, `div`,
-//! `mod`, `quo`, `rem`) and a seam for standard library packages (issue 7).
+//! `mod`, `quo`, `rem`, `matchN`, `matchIf`) and the seam to the standard
+//! library packages.
 
 use crate::eval::{CExpr, CI, Conj, Engine, Env};
 use crate::ir::*;
@@ -63,7 +64,15 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                             .collect::<Vec<_>>()
                             .join(", ")
                     ));
-                    vals.extend(items.into_iter().map(Val::Vertex));
+                    for a in items {
+                        // A schema that is a validator alone (`math.MultipleOf(3)`)
+                        // is checked as one.
+                        let val = eng.value(a);
+                        match (&val, eng.validators_of(a).as_slice()) {
+                            (Val::Top, [(vd, _)]) => vals.push(Val::Validator(vd.clone())),
+                            _ => vals.push(Val::Vertex(a)),
+                        }
+                    }
                 } else {
                     texts.push(match &v {
                         Val::Vertex(w) => crate::export::to_cue_text(eng, *w, false),
@@ -73,9 +82,12 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                 }
             }
             Val::Validator(Rc::new(Validator {
-                kind: b,
+                kind: VKind::Universe(b),
                 args: vals,
                 text: format!("{}({})", b.name(), texts.join(", ")),
+                bound: Vec::new(),
+                arg_spans: Vec::new(),
+                callable: false,
             }))
         }
         Builtin::Len => {
@@ -184,8 +196,7 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
     }
 }
 
-/// Calls a standard library function: arguments are evaluated (defaults
-/// chosen) and handed to [`crate::stdlib`].
+/// Calls a standard library function (see [`crate::std_bridge`]).
 pub fn call_pkg(
     eng: &mut Engine,
     pkg: &str,
@@ -194,14 +205,11 @@ pub fn call_pkg(
     env: &Env,
     span: Span,
 ) -> Val {
-    if let Some(v) = crate::std_bridge::call(eng, pkg, name, args, env, span) {
-        return v;
-    }
-    let mut vals = Vec::new();
-    for a in args {
-        let v = eng.eval(a, env);
-        let v = eng.default_of(v);
-        vals.push((v, a.span));
-    }
-    crate::stdlib::call(eng, pkg, name, vals, span)
+    crate::std_bridge::call(eng, pkg, name, args, env, span).unwrap_or_else(|| {
+        Err::bottom(
+            ErrorKind::Eval,
+            format!("undefined: {pkg}.{name}"),
+            vec![span],
+        )
+    })
 }

@@ -694,13 +694,16 @@ impl Engine {
     }
 
     fn add_val(&mut self, v: VId, val: Val, ci: CI, span: Span) {
+        // A bare package function returning bool (`net.IPv4`) is a validator.
+        let val = crate::std_bridge::bare_validator(val);
         match val {
             Val::Validator(vd) => {
                 // A validator taking schemas opens the struct it is in.
                 if ci.group != 0 {
                     self.req(v, ci.group).open = true;
                 }
-                if !self.v(v).no_validators {
+                // Package validators do not recurse: trial copies check them.
+                if !self.v(v).no_validators || matches!(vd.kind, VKind::Pkg(_)) {
                     self.vm(v).validators.push((vd, span));
                 }
             }
@@ -1242,10 +1245,7 @@ impl Engine {
             return Ok(());
         };
         match cl {
-            Clause::If(cond) => match {
-                let c = self.eval(cond, &env);
-                self.default_of(c)
-            } {
+            Clause::If(cond) => match self.eval_default(cond, &env) {
                 Val::Bool(true) => self.comp_iter(c, idx + 1, env, out),
                 Val::Bool(false) => Ok(()),
                 Val::Bottom(e) => Err(Val::Bottom(e)),
@@ -1791,10 +1791,14 @@ impl Engine {
         if xv.err.is_some() || (!xv.is_struct && !xv.is_list && !xv.base.is_concrete_scalar()) {
             return None;
         }
+        let b = match vd.kind {
+            VKind::Pkg(b) => return crate::std_bridge::check_final(self, v, vd, b, span),
+            VKind::Universe(b) => b,
+        };
         let mut spans = vec![span];
         spans.extend(self.conj_spans(v));
         self.validator_maybe = false;
-        let ok = match vd.kind {
+        let ok = match b {
             Builtin::MatchN => {
                 let count = vd.args[1..]
                     .iter()
@@ -1820,6 +1824,34 @@ impl Engine {
             format!("invalid value {shown} (does not satisfy {})", vd.text),
             spans,
         ))
+    }
+
+    /// The validators unified into a vertex, with their positions.
+    pub fn validators_of(&self, v: VId) -> Vec<(Rc<Validator>, Span)> {
+        self.v(self.resolve(v)).validators.clone()
+    }
+
+    /// Positions of the values unified into a vertex: scalars, struct and
+    /// list literals.
+    pub fn value_spans(&self, v: VId) -> Vec<Span> {
+        let xv = self.v(self.resolve(v));
+        xv.base_spans
+            .iter()
+            .chain(&xv.struct_spans)
+            .copied()
+            .collect()
+    }
+
+    /// Whether a struct or list vertex may still get fields or elements:
+    /// it is not closed (by a definition or `close`) or has a pattern
+    /// constraint; for a list, every list literal in it ends with `...`.
+    pub fn may_grow(&self, v: VId) -> bool {
+        let xv = self.v(self.resolve(v));
+        if xv.is_list {
+            return xv.list_lens.iter().all(|&(_, open)| open);
+        }
+        let closed = self.in_def(v) || xv.reqs.iter().any(|r| r.active && !r.open);
+        !closed || !xv.patterns.is_empty()
     }
 
     /// Positions of a vertex's conjuncts.
@@ -2165,6 +2197,12 @@ impl Engine {
     }
 
     /// The default of a value (disjunctions with one default).
+    /// Evaluates an expression and takes the default of a disjunction.
+    fn eval_default(&mut self, e: &RExpr, env: &Env) -> Val {
+        let v = self.eval(e, env);
+        self.default_of(v)
+    }
+
     pub fn default_of(&mut self, v: Val) -> Val {
         match v {
             Val::Disj(d) => {

@@ -23,7 +23,6 @@ mod intern;
 mod ir;
 mod num;
 mod std_bridge;
-mod stdlib;
 mod value;
 
 use cue_syntax::{FileId, SourceMap, Span};
@@ -220,6 +219,20 @@ impl Runtime {
         inner.eng.vm_conjs(root, conjs);
         drop(inner);
         self.value(root)
+    }
+
+    /// Compiles the files of an imported package: its hidden fields and
+    /// definitions (`_x`, `_#X`) are its own, distinct from those of the
+    /// main package and of every other package with another `scope`.
+    pub fn compile_asts_scoped(&self, files: &[&cue_syntax::ast::File], scope: &str) -> Value {
+        self.inner
+            .borrow_mut()
+            .eng
+            .interner
+            .set_scope(Some(scope.into()));
+        let v = self.compile_asts(files);
+        self.inner.borrow_mut().eng.interner.set_scope(None);
+        v
     }
 
     /// Makes `value` (a package compiled in this runtime) the target of
@@ -635,6 +648,13 @@ impl Value {
             }
             Err(e) => Err(self.err_of(&e, self.v)),
         }
+    }
+
+    /// Exports concrete data as CUE source, like `cue export --out cue`
+    /// (fields one per line, formatted, final newline).
+    pub fn to_cue_source(&self) -> Result<String, Error> {
+        let r = self.with(|eng| export::to_cue_source(eng, self.v));
+        r.map_err(|e| self.err_of(&e, self.v))
     }
 
     /// Any value as CUE text on one line (regular fields only).

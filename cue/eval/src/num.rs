@@ -22,205 +22,57 @@ pub enum Number {
     Float(Decimal),
 }
 
-/// A decimal value `coef × 10^exp`, not normalised.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decimal {
-    /// Signed coefficient.
-    pub coef: BigInt,
-    /// Power of ten.
-    pub exp: i64,
-}
+/// Decimals (and their printing) are owned by `cue-std`, so the evaluator
+/// and the standard library format numbers the same way.
+pub use cue_std::Decimal;
 
 fn pow10(n: u64) -> BigInt {
     num_traits::pow(BigInt::from(10u32), n as usize)
 }
 
-impl Decimal {
-    /// The decimal equal to an integer.
-    pub fn from_int(i: &BigInt) -> Self {
-        Decimal {
-            coef: i.clone(),
-            exp: 0,
-        }
-    }
-
-    fn align(&self, other: &Decimal) -> (BigInt, BigInt, i64) {
-        let e = self.exp.min(other.exp);
-        let a = &self.coef * pow10((self.exp - e) as u64);
-        let b = &other.coef * pow10((other.exp - e) as u64);
-        (a, b, e)
-    }
-
-    /// Exact comparison.
-    pub fn cmp_val(&self, other: &Decimal) -> Ordering {
-        let (a, b, _) = self.align(other);
-        a.cmp(&b)
-    }
-
-    fn digits(&self) -> usize {
-        self.coef.abs().to_string().len()
-    }
-
-    /// Drops trailing zeros of the coefficient.
-    pub fn reduce(mut self) -> Self {
-        if self.coef.is_zero() {
-            self.exp = 0;
-            return self;
-        }
-        let ten = BigInt::from(10);
-        loop {
-            let (q, r) = self.coef.div_rem(&ten);
-            if !r.is_zero() {
-                break;
-            }
-            self.coef = q;
-            self.exp += 1;
-        }
-        self
-    }
-
-    /// Rounds half-even to `PRECISION` significant digits.
-    fn round(mut self) -> Self {
-        let d = self.digits();
-        if d <= PRECISION {
-            return self;
-        }
-        let drop = (d - PRECISION) as u64;
-        let p = pow10(drop);
-        let (mut q, r) = self.coef.abs().div_rem(&p);
-        let twice: BigInt = &r * BigInt::from(2);
-        match twice.cmp(&p) {
-            Ordering::Greater => q += 1,
-            Ordering::Equal if q.is_odd() => q += 1,
-            _ => {}
-        }
-        if self.coef.is_negative() {
-            q = -q;
-        }
-        self.coef = q;
-        self.exp += drop as i64;
-        if self.digits() > PRECISION {
-            self = self.round();
-        }
-        self
-    }
-
-    fn add(&self, o: &Decimal) -> Decimal {
-        let (a, b, e) = self.align(o);
-        Decimal {
-            coef: a + b,
-            exp: e,
-        }
-    }
-
-    fn sub(&self, o: &Decimal) -> Decimal {
-        let (a, b, e) = self.align(o);
-        Decimal {
-            coef: a - b,
-            exp: e,
-        }
-    }
-
-    fn mul(&self, o: &Decimal) -> Decimal {
-        Decimal {
-            coef: &self.coef * &o.coef,
-            exp: self.exp + o.exp,
-        }
-        .round()
-    }
-
-    /// Division rounded to 34 digits; integral results get one decimal
-    /// place (`4/2` is `2.0`), as the reference prints them.
-    fn div(&self, o: &Decimal) -> Option<Decimal> {
-        if o.coef.is_zero() {
-            return None;
-        }
-        // Scale the dividend so the integer quotient has > PRECISION digits.
-        let shift = (PRECISION + 2 + o.digits()) as u64;
-        let n = &self.coef * pow10(shift);
-        let (q, r) = n.div_rem(&o.coef);
-        let mut coef = q;
-        if !r.is_zero() {
-            // Sticky digit so rounding sees the remainder.
-            coef = coef * 10
-                + if self.coef.sign() == o.coef.sign() {
-                    1
-                } else {
-                    -1
-                };
-            let d = Decimal {
-                coef,
-                exp: self.exp - o.exp - shift as i64 - 1,
-            };
-            return Some(d.round());
-        }
-        let mut d = Decimal {
-            coef,
-            exp: self.exp - o.exp - shift as i64,
-        }
-        .round()
-        .reduce();
-        if d.exp >= 0 {
-            d.coef *= 10;
-            d.exp -= 1;
-        }
-        Some(d)
-    }
-
-    /// True when the value has no fractional part.
-    pub fn is_integral(&self) -> bool {
-        if self.exp >= 0 {
-            return true;
-        }
-        let p = pow10((-self.exp) as u64);
-        (&self.coef % p).is_zero()
-    }
-
-    /// The integer part, truncated.
-    pub fn trunc(&self) -> BigInt {
-        if self.exp >= 0 {
-            &self.coef * pow10(self.exp as u64)
-        } else {
-            &self.coef / pow10((-self.exp) as u64)
-        }
-    }
-
-    /// Converts to f64 (approximate).
-    pub fn to_f64(&self) -> f64 {
-        self.to_string().parse().unwrap_or(f64::NAN)
-    }
+fn digits(d: &Decimal) -> usize {
+    d.coef.abs().to_string().len()
 }
 
-impl fmt::Display for Decimal {
-    /// Prints like the General Decimal Arithmetic to-scientific-string.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let neg = self.coef.is_negative();
-        let digits = self.coef.abs().to_string();
-        let n = digits.len() as i64;
-        let adj = self.exp + n - 1;
-        if neg {
-            f.write_str("-")?;
-        }
-        if self.exp <= 0 && adj >= -6 {
-            if self.exp == 0 {
-                return f.write_str(&digits);
-            }
-            let point = n + self.exp;
-            if point > 0 {
-                let (a, b) = digits.split_at(point as usize);
-                write!(f, "{a}.{b}")
-            } else {
-                write!(f, "0.{}{}", "0".repeat((-point) as usize), digits)
-            }
-        } else {
-            let (a, b) = digits.split_at(1);
-            f.write_str(a)?;
-            if !b.is_empty() {
-                write!(f, ".{b}")?;
-            }
-            write!(f, "E{}{}", if adj >= 0 { "+" } else { "-" }, adj.abs())
-        }
+/// The evaluator's `*` on floats: exact, then rounded to 34 digits.
+fn product(a: &Decimal, o: &Decimal) -> Decimal {
+    a.mul(o).round()
+}
+
+/// The evaluator's `/`: rounded to 34 digits; an exact integral result
+/// keeps one decimal place (`4/2` is `2.0`), as the reference prints it.
+fn quotient(a: &Decimal, o: &Decimal) -> Option<Decimal> {
+    if o.coef.is_zero() {
+        return None;
     }
+    // Scale the dividend so the integer quotient has > PRECISION digits.
+    let shift = (PRECISION + 2 + digits(o)) as u64;
+    let n = &a.coef * pow10(shift);
+    let (q, r) = n.div_rem(&o.coef);
+    if !r.is_zero() {
+        // Sticky digit so rounding sees the remainder.
+        let sticky = if a.coef.sign() == o.coef.sign() {
+            1
+        } else {
+            -1
+        };
+        let d = Decimal {
+            coef: q * 10 + sticky,
+            exp: a.exp - o.exp - shift as i64 - 1,
+        };
+        return Some(d.round());
+    }
+    let mut d = Decimal {
+        coef: q,
+        exp: a.exp - o.exp - shift as i64,
+    }
+    .round()
+    .reduce();
+    if d.exp >= 0 {
+        d.coef *= 10;
+        d.exp -= 1;
+    }
+    Some(d)
 }
 
 impl Number {
@@ -301,7 +153,7 @@ impl Number {
     /// The value as a decimal.
     pub fn to_decimal(&self) -> Decimal {
         match self {
-            Number::Int(i) => Decimal::from_int(i),
+            Number::Int(i) => Decimal::from_int(i.clone()),
             Number::Float(d) => d.clone(),
         }
     }
@@ -350,13 +202,13 @@ impl Number {
     pub fn mul(&self, o: &Number) -> Number {
         match (self, o) {
             (Number::Int(a), Number::Int(b)) => Number::Int(a * b),
-            _ => Number::Float(self.to_decimal().mul(&o.to_decimal())),
+            _ => Number::Float(product(&self.to_decimal(), &o.to_decimal())),
         }
     }
 
     /// `a / b`: always a float; None on division by zero.
     pub fn div(&self, o: &Number) -> Option<Number> {
-        self.to_decimal().div(&o.to_decimal()).map(Number::Float)
+        quotient(&self.to_decimal(), &o.to_decimal()).map(Number::Float)
     }
 
     /// Negation.

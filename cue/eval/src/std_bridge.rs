@@ -4,21 +4,21 @@
 //! (`json.Validate`, `yaml.Validate`, `list.Sort`, ...).
 //!
 //! Seams (each a single call, so the evaluator stays the owner of when):
-//! - calling `pkg.Name(args)`: `builtins::call_pkg` asks [`call`] first
-//!   and falls back to the evaluator's interim `stdlib` table on `None`;
+//! - calling `pkg.Name(args)`: `builtins::call_pkg` asks [`call`];
 //! - selecting a package constant (`math.Pi`, `uuid.ns.DNS`): evaluating
 //!   `ExprKind::PkgFunc(p, n)` asks [`constant`] first;
-//! - validators (`strings.MaxRunes(63)` as a constraint): the evaluator's
-//!   `Val::Validator` serves only universe builtins (`matchN`, `matchIf`)
-//!   so far. Once it can name a package function, the validator form of
-//!   [`call`] should build one with the bound arguments and the
-//!   evaluator's validator check should call [`check_validator`] with the
-//!   final value. Until then the constraint form evaluates to `_`: it
-//!   accepts every value (modules build; violations go unreported).
+//! - validators: a call with one argument fewer than a bool function takes
+//!   (`strings.MaxRunes(63)`) evaluates to a [`Val::Validator`] with the
+//!   bound arguments, and so does a bare reference to a one-argument bool
+//!   function (`net.IPv4`, via [`bare_validator`] when it is unified into
+//!   a vertex). The evaluator checks validators when it finalizes a vertex
+//!   ([`check_vertex`]); scalar unification checks them against concrete
+//!   scalars ([`check_scalar`]). Values that are not concrete yet are not
+//!   checked: they stay incomplete.
 
-use crate::eval::{Engine, Env};
+use crate::eval::{CExpr, CI, Conj, Engine, Env};
 use crate::ir::*;
-use crate::num::{Decimal, Number};
+use crate::num::Number;
 use crate::value::*;
 use cue_std::{Builtin, Data};
 use cue_syntax::Span;
@@ -60,10 +60,7 @@ fn to_data(eng: &mut Engine, v: Val, depth: usize, span: Span) -> Result<Data, C
         Val::Null => Ok(Data::Null),
         Val::Bool(b) => Ok(Data::Bool(b)),
         Val::Num(Number::Int(i)) => Ok(Data::Int(i)),
-        Val::Num(Number::Float(d)) => Ok(Data::Float(cue_std::Decimal {
-            coef: d.coef,
-            exp: d.exp,
-        })),
+        Val::Num(Number::Float(d)) => Ok(Data::Float(d)),
         Val::Str(s) => Ok(Data::String(s.to_string())),
         Val::Bytes(b) => Ok(Data::Bytes(b.to_vec())),
         Val::Bottom(_) => Err(Conv::Bottom(v)),
@@ -140,10 +137,7 @@ fn literal(eng: &mut Engine, d: &Data, span: Span, depth: usize) -> RExpr {
             Data::Null => ExprKind::Null,
             Data::Bool(b) => ExprKind::Bool(*b),
             Data::Int(i) => ExprKind::Num(Number::Int(i.clone())),
-            Data::Float(f) => ExprKind::Num(Number::Float(Decimal {
-                coef: f.coef.clone(),
-                exp: f.exp,
-            })),
+            Data::Float(f) => ExprKind::Num(Number::Float(f.clone())),
             Data::String(s) => ExprKind::Str(s.as_str().into()),
             Data::Bytes(b) => ExprKind::Bytes(b.as_slice().into()),
             Data::List(l) => ExprKind::List(Rc::new(ListLit {
@@ -332,8 +326,8 @@ fn call_builtin(
 ) -> Val {
     let (pkg, name) = (b.pkg, b.name);
     // The validator form: the value under test is supplied later.
-    if b.validator && args.len() + 1 == b.params.len() {
-        return Val::Top;
+    if validates(b) && args.len() + 1 == b.params.len() {
+        return make_validator(eng, b, args, env, span);
     }
     match (pkg, name) {
         ("encoding/json", "Validate") => {
@@ -377,48 +371,326 @@ fn call_builtin(
     }
 }
 
-/// Checks a concrete value against a validator with bound arguments
-/// (`strings.MaxRunes(63)`): `Ok(())`, or the error to report. Unused until
-/// the evaluator has a validator value (see the module comment).
-#[cfg_attr(not(test), allow(dead_code))]
-pub fn check_validator(
-    eng: &mut Engine,
-    pkg: &str,
-    name: &str,
-    bound: &[Val],
-    v: &Val,
-    span: Span,
-) -> Result<(), Val> {
-    let Some(b) = cue_std::lookup(pkg, name) else {
-        return Err(eval_err(format!("undefined: {pkg}.{name}"), span));
+/// Whether the function takes a schema argument that stays a value.
+fn takes_schema(b: &Builtin) -> bool {
+    matches!(
+        (b.pkg, b.name),
+        ("encoding/json", "Validate") | ("encoding/yaml", "Validate" | "ValidatePartial")
+    )
+}
+
+/// Whether the function can be used as a validator here: it returns bool
+/// and is implemented (`list.MatchN` as a validator is not yet).
+fn validates(b: &Builtin) -> bool {
+    b.can_validate()
+        && (b.validator || takes_schema(b) || cue_std::needs_eval(b.pkg, b.name).is_none())
+}
+
+/// Whether a failure may go away when the struct or list grows.
+fn wants_more(b: &Builtin) -> bool {
+    matches!(
+        (b.pkg, b.name),
+        ("struct", "MinFields") | ("list", "MinItems")
+    )
+}
+
+/// Whether only the number of fields or elements matters.
+fn counts(b: &Builtin) -> bool {
+    matches!(
+        (b.pkg, b.name),
+        ("struct", "MinFields" | "MaxFields") | ("list", "MinItems" | "MaxItems")
+    )
+}
+
+/// Turns a bare reference to a package function that can validate and
+/// takes one argument (`net.IPv4`, `list.UniqueItems`) into a validator;
+/// other values are returned unchanged.
+pub fn bare_validator(val: Val) -> Val {
+    let Val::Func(Func::Pkg(p, n)) = &val else {
+        return val;
     };
-    let mut data = Vec::with_capacity(bound.len() + 1);
-    for (i, x) in std::iter::once(v).chain(bound).enumerate() {
-        data.push(arg(eng, b, i, x.clone(), span, span)?);
+    match cue_std::lookup(p, n) {
+        Some(b) if validates(b) && b.params.len() == 1 => Val::Validator(Rc::new(Validator {
+            kind: VKind::Pkg(b),
+            args: Vec::new(),
+            bound: Vec::new(),
+            text: b.qualified(),
+            arg_spans: Vec::new(),
+            callable: true,
+        })),
+        _ => val,
     }
-    let shown: Vec<String> = data[1..].iter().map(|d| d.to_string()).collect();
-    match b.call(&data) {
-        Ok(Data::Bool(true)) => Ok(()),
-        Ok(_) => Err(eval_err(
-            format!(
-                "invalid value {} (does not satisfy {}({}))",
-                data[0],
-                b.qualified(),
-                shown.join(", ")
-            ),
-            span,
-        )),
-        Err(e) => Err(eval_err(
-            format!(
-                "invalid value {} (does not satisfy {}({})): {}",
-                data[0],
-                b.qualified(),
-                shown.join(", "),
-                e.msg
-            ),
-            span,
-        )),
+}
+
+/// The validator form of a call (`strings.MaxRunes(3)`): the arguments
+/// are evaluated now (they must be concrete, as for a call), the value
+/// under test arrives later.
+fn make_validator(
+    eng: &mut Engine,
+    b: &'static Builtin,
+    args: &[RExpr],
+    env: &Env,
+    span: Span,
+) -> Val {
+    let mut vals = Vec::new();
+    let mut bound = Vec::new();
+    let mut texts = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        let v = eng.eval(a, env);
+        if takes_schema(b) {
+            if v.is_bottom() {
+                return v;
+            }
+            texts.push(match &v {
+                Val::Vertex(w) => crate::export::to_cue_text(eng, *w, false),
+                other => scalar_text(other),
+            });
+            vals.push(v);
+            continue;
+        }
+        match arg(eng, b, i + 1, v, span, a.span) {
+            Ok(d) => {
+                texts.push(d.to_string());
+                bound.push(d);
+            }
+            Err(e) => return e,
+        }
     }
+    Val::Validator(Rc::new(Validator {
+        kind: VKind::Pkg(b),
+        args: vals,
+        bound,
+        text: format!("{}({})", b.qualified(), texts.join(", ")),
+        arg_spans: args.iter().map(|a| a.span).collect(),
+        callable: false,
+    }))
+}
+
+/// A concrete scalar as data.
+fn scalar_data(v: &Val) -> Option<Data> {
+    Some(match v {
+        Val::Null => Data::Null,
+        Val::Bool(b) => Data::Bool(*b),
+        Val::Num(Number::Int(i)) => Data::Int(i.clone()),
+        Val::Num(Number::Float(d)) => Data::Float(d.clone()),
+        Val::Str(s) => Data::String(s.to_string()),
+        Val::Bytes(b) => Data::Bytes(b.to_vec()),
+        _ => return None,
+    })
+}
+
+/// Data in the reference's compact message form: `{a:1,b:"x"}`, `[1,2]`.
+fn compact(d: &Data) -> String {
+    match d {
+        Data::List(l) => format!("[{}]", l.iter().map(compact).collect::<Vec<_>>().join(",")),
+        Data::Struct(fs) => format!(
+            "{{{}}}",
+            fs.iter()
+                .map(|(k, v)| format!("{}:{}", label(k), compact(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// One-line CUE text in the compact message form: the spaces after `:`
+/// and `,` outside strings dropped (`{a: 1, b: 2}` -> `{a:1,b:2}`).
+fn compact_text(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let (mut in_str, mut esc, mut prev) = (false, false, ' ');
+    for c in t.chars() {
+        if in_str {
+            in_str = esc || c != '"';
+            esc = !esc && c == '\\';
+        } else if c == '"' {
+            in_str = true;
+        } else if c == ' ' && (prev == ':' || prev == ',') {
+            continue;
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+/// A label as CUE writes it: bare when it is an identifier.
+fn label(k: &str) -> String {
+    let ident = k.chars().enumerate().all(|(i, c)| {
+        c == '_' || c == '$' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+    });
+    if ident && !k.is_empty() {
+        k.to_string()
+    } else {
+        cue_syntax::literal::quote_string(k)
+    }
+}
+
+/// Runs a package validator on data: `Err` with the reference's message
+/// when the value does not satisfy it.
+fn check_data(
+    b: &Builtin,
+    vd: &Validator,
+    value: Data,
+    shown: Option<String>,
+    fail: ErrorKind,
+    spans: Vec<Span>,
+) -> Result<(), Val> {
+    let shown = shown.unwrap_or_else(|| compact(&value));
+    let mut args = Vec::with_capacity(vd.bound.len() + 1);
+    args.push(value);
+    args.extend(vd.bound.iter().cloned());
+    let (kind, detail) = match b.call(&args) {
+        Ok(Data::Bool(true)) => return Ok(()),
+        Ok(_) => (fail, b.failure_detail(&args)),
+        Err(e) => (ErrorKind::Eval, Some(e.msg)),
+    };
+    let mut msg = format!("invalid value {shown} (does not satisfy {})", vd.text);
+    if let Some(d) = detail {
+        msg.push_str(": ");
+        msg.push_str(&d);
+    }
+    Err(Err::bottom(kind, msg, spans))
+}
+
+/// Checks a concrete scalar against a validator in scalar unification:
+/// the error, or `None` when it is satisfied (or cannot be checked
+/// without the evaluator).
+pub fn check_scalar(vd: &Validator, x: &Val, spans: &[Span]) -> Option<Val> {
+    let VKind::Pkg(b) = vd.kind else {
+        return None;
+    };
+    if takes_schema(b) {
+        return None;
+    }
+    let d = scalar_data(x)?;
+    let mut all = vd.arg_spans.clone();
+    all.extend_from_slice(spans);
+    check_data(b, vd, d, None, ErrorKind::Eval, all).err()
+}
+
+/// Checks the final value of a vertex against a package validator: the
+/// error, or `None` when it is satisfied or not concrete enough to tell.
+/// A `MinFields`/`MinItems` failure on a struct or list that may still
+/// grow is incomplete, not a conflict.
+pub fn check_vertex(
+    eng: &mut Engine,
+    v: VId,
+    vd: &Validator,
+    b: &'static Builtin,
+    span: Span,
+) -> Option<Val> {
+    let mut spans = vec![span];
+    for s in vd
+        .arg_spans
+        .iter()
+        .copied()
+        .chain(eng.conj_spans(v))
+        .chain(eng.value_spans(v))
+    {
+        if s.is_valid() && !spans.contains(&s) {
+            spans.push(s);
+        }
+    }
+    let xv = eng.vertex(v);
+    let (is_struct, is_list, base) = (xv.is_struct, xv.is_list, xv.base.clone());
+    if takes_schema(b) {
+        let text = match &base {
+            Val::Str(s) => s.as_bytes().to_vec(),
+            Val::Bytes(x) => x.to_vec(),
+            _ => return None,
+        };
+        let (partial, f) = match (b.pkg, b.name) {
+            ("encoding/json", _) => (false, Format::Json),
+            (_, "ValidatePartial") => (true, Format::Yaml),
+            _ => (false, Format::Yaml),
+        };
+        let schema = vd.args.first().cloned().unwrap_or(Val::Top);
+        return match validate_text(eng, b, &text, &schema, partial, f, span) {
+            Ok(()) => None,
+            Err(Val::Bottom(e)) => Some(Err::bottom(
+                e.kind,
+                format!(
+                    "invalid value {} (does not satisfy {}): {}",
+                    scalar_text(&base),
+                    vd.text,
+                    e.msg
+                ),
+                spans,
+            )),
+            Err(other) => Some(other),
+        };
+    }
+    // Counting validators need no concrete children (and export asks them,
+    // so they must not export the value themselves).
+    let full = if (is_struct || is_list) && !counts(b) {
+        to_data(eng, Val::Vertex(v), 0, span).ok()
+    } else {
+        None
+    };
+    let mut shown = None;
+    let data = if !is_struct && !is_list {
+        scalar_data(&base)?
+    } else if let Some(d) = full {
+        d
+    } else if counts(b) {
+        // Only the count matters: fields need not be concrete.
+        shown = Some(compact_text(&crate::export::to_cue_text(eng, v, false)));
+        let arcs = eng.arc_list(v);
+        let n = arcs
+            .iter()
+            .filter(|&&a| {
+                let av = eng.vertex(a);
+                (is_list || matches!(av.label, Label::Field(_))) && av.arc == ArcType::Regular
+            })
+            .count();
+        if is_list {
+            Data::List(vec![Data::Null; n])
+        } else {
+            Data::Struct(vec![(String::new(), Data::Null); n])
+        }
+    } else {
+        return None;
+    };
+    let fail = if wants_more(b) && (is_struct || is_list) && eng.may_grow(v) {
+        ErrorKind::Incomplete
+    } else {
+        ErrorKind::Eval
+    };
+    check_data(b, vd, data, shown, fail, spans).err()
+}
+
+/// Checks the final value of a vertex against a package validator when
+/// the evaluator finalizes it: only conflicts are errors of the vertex. A
+/// `MinFields`/`MinItems` failure on a struct or list that may still grow
+/// is left pending (the value is not bottom; disjuncts holding it survive)
+/// and reported when a concrete value is needed ([`unmet_validator`]).
+pub fn check_final(
+    eng: &mut Engine,
+    v: VId,
+    vd: &Validator,
+    b: &'static Builtin,
+    span: Span,
+) -> Option<Val> {
+    match check_vertex(eng, v, vd, b, span) {
+        Some(Val::Bottom(e)) if e.kind == ErrorKind::Incomplete => None,
+        other => other,
+    }
+}
+
+/// The first incomplete failure of a validator on a struct or list (see
+/// [`check_final`]), for export.
+pub fn unmet_validator(eng: &mut Engine, v: VId) -> Option<Rc<Err>> {
+    for (vd, span) in eng.validators_of(v) {
+        let VKind::Pkg(b) = vd.kind else { continue };
+        if !wants_more(b) {
+            continue;
+        }
+        if let Some(Val::Bottom(e)) = check_vertex(eng, v, &vd, b, span) {
+            return Some(e);
+        }
+    }
+    None
 }
 
 #[derive(Clone, Copy)]
@@ -427,9 +699,8 @@ enum Format {
     Yaml,
 }
 
-/// `json.Validate(text, schema)`, `yaml.Validate`, `yaml.ValidatePartial`:
-/// every decoded document unified with the schema must succeed (and be
-/// concrete, unless partial).
+/// `json.Validate(text, schema)`, `yaml.Validate`, `yaml.ValidatePartial`
+/// called with both arguments.
 fn validate(
     eng: &mut Engine,
     b: &Builtin,
@@ -439,10 +710,6 @@ fn validate(
     partial: bool,
     f: Format,
 ) -> Val {
-    if args.len() == 1 {
-        // Validator form: checked when the text arrives.
-        return Val::Top;
-    }
     if args.len() != 2 {
         return eval_err(
             format!("{}: wrong number of arguments", b.qualified()),
@@ -456,26 +723,45 @@ fn validate(
         Ok(other) => return eval_err(format!("cannot use {other} as string"), span),
         Err(e) => return e,
     };
+    let schema = eng.eval(&args[1], env);
+    match validate_text(eng, b, &text, &schema, partial, f, span) {
+        Ok(()) => Val::Bool(true),
+        Err(e) => e,
+    }
+}
+
+/// Every document decoded from `text` unified with `schema` must succeed
+/// (and be concrete, unless partial).
+fn validate_text(
+    eng: &mut Engine,
+    b: &Builtin,
+    text: &[u8],
+    schema: &Val,
+    partial: bool,
+    f: Format,
+    span: Span,
+) -> Result<(), Val> {
     let docs = match f {
-        Format::Json => cue_std::pkg::json::unmarshal(&text).map(|d| vec![d]),
-        Format::Yaml => cue_std::pkg::yaml::unmarshal_stream(&text),
+        Format::Json => cue_std::pkg::json::unmarshal(text).map(|d| vec![d]),
+        Format::Yaml => cue_std::pkg::yaml::unmarshal_stream(text),
     };
-    let docs = match docs {
-        Ok(d) => d,
-        Err(e) => return std_err(b, e, span),
-    };
+    let docs = docs.map_err(|e| std_err(b, e, span))?;
     for d in docs {
-        let lit = literal(eng, &d, span, 0);
-        let u = Expr::new(ExprKind::Unify(vec![lit, args[1].clone()]), span);
-        let v = eng.eval(&u, env);
-        match to_data(eng, v, 0, span) {
+        let dv = from_data(eng, &d, span);
+        let conj = |x: Val| Conj {
+            x: CExpr::Val(x, span),
+            ci: CI::default(),
+            chain: None,
+        };
+        let t = eng.temp(None, vec![conj(dv), conj(schema.clone())]);
+        match to_data(eng, Val::Vertex(t), 0, span) {
             Ok(_) => {}
-            Err(Conv::Bottom(e)) => return e,
-            Err(Conv::NotConcrete(e, ..)) if !partial => return e,
+            Err(Conv::Bottom(e)) => return Err(e),
+            Err(Conv::NotConcrete(e, ..)) if !partial => return Err(e),
             Err(Conv::NotConcrete(..)) => {}
         }
     }
-    Val::Bool(true)
+    Ok(())
 }
 
 /// `list.Sort(l, cmp)` (stable merge sort) and `list.IsSorted(l, cmp)`:
@@ -501,7 +787,7 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
         }
     };
     let mut elems = Vec::with_capacity(items.len());
-    for a in items {
+    for &a in &items {
         let av = eng.value(a);
         match to_data(eng, av, 0, span) {
             Ok(d) => elems.push(d),
@@ -575,9 +861,10 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
         }
         return Val::Bool(true);
     }
-    // Stable insertion into a merge of runs: a bottom-up merge sort.
-    let mut v: Vec<Data> = elems;
-    let n = v.len();
+    // A stable bottom-up merge sort of the element indices; the result
+    // holds the elements themselves (definitions and all), not copies.
+    let n = elems.len();
+    let mut v: Vec<usize> = (0..n).collect();
     let mut width = 1;
     while width < n {
         let mut out = Vec::with_capacity(n);
@@ -587,13 +874,13 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
             let end = (i + 2 * width).min(n);
             let (mut p, mut q) = (i, mid);
             while p < mid && q < end {
-                match less(eng, &v[q], &v[p]) {
+                match less(eng, &elems[v[q]], &elems[v[p]]) {
                     Ok(true) => {
-                        out.push(v[q].clone());
+                        out.push(v[q]);
                         q += 1;
                     }
                     Ok(false) => {
-                        out.push(v[p].clone());
+                        out.push(v[p]);
                         p += 1;
                     }
                     Err(e) => return e,
@@ -606,13 +893,12 @@ fn sort(eng: &mut Engine, args: &[RExpr], env: &Env, span: Span, check: bool) ->
         v = out;
         width *= 2;
     }
-    from_data(eng, &Data::List(v), span)
+    let vals = v.into_iter().map(|i| eng.value(items[i])).collect();
+    Val::Vertex(eng.list_of(vals, span))
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::num::Number;
-    use crate::value::Val;
     use crate::*;
 
     fn export(src: &str, path: &str) -> String {
@@ -719,37 +1005,155 @@ mod tests {
         assert_eq!(export(src, "z"), r#"[{"n":1},{"n":2}]"#);
     }
 
-    #[test]
-    fn validators_check_concrete_values() {
+    /// The export of `path`, or the error's kind, message and positions.
+    fn check(src: &str, path: &str) -> String {
         let v = Runtime::new()
-            .compile_files(&[("t.cue", "a: 1")])
+            .compile_files(&[("t.cue", src)])
             .expect("compiles");
-        v.with(|eng| {
-            let span = cue_syntax::Span::default();
-            let ok = super::check_validator(
-                eng,
-                "strings",
-                "MaxRunes",
-                &[Val::Num(Number::Int(3.into()))],
-                &Val::Str("abc".into()),
-                span,
-            );
-            assert!(ok.is_ok());
-            let bad = super::check_validator(
-                eng,
-                "strings",
-                "MaxRunes",
-                &[Val::Num(Number::Int(2.into()))],
-                &Val::Str("abc".into()),
-                span,
-            );
-            let Err(Val::Bottom(e)) = bad else {
-                panic!("expected an error")
-            };
-            assert_eq!(
-                e.msg,
-                "invalid value \"abc\" (does not satisfy strings.MaxRunes(2))"
-            );
-        });
+        let f = v.lookup(path).expect("lookup");
+        match f.to_json_string(false) {
+            Ok(s) => s,
+            Err(e) => {
+                let pos: Vec<String> = e.positions.iter().map(|p| p.to_string()).collect();
+                format!("ERR {}: {} @ {}", e.kind.code(), e.message, pos.join(" "))
+            }
+        }
+    }
+
+    #[test]
+    fn call_validators_check_concrete_values() {
+        let src = "import \"strings\"\nx: strings.MaxRunes(3)\nx: \"abcdef\"\ny: strings.MaxRunes(3) & \"abc\"";
+        assert_eq!(
+            check(src, "x"),
+            "ERR eval: invalid value \"abcdef\" (does not satisfy strings.MaxRunes(3)) @ t.cue:2:4 t.cue:2:21 t.cue:3:4"
+        );
+        assert_eq!(check(src, "y"), r#""abc""#);
+        let src = "import \"strings\"\nx: strings.MinRunes(2) & \"a\"\np: strings.HasPrefix(\"a\")\np: \"xbc\"\nq: strings.HasPrefix(\"a\") & \"abc\"";
+        assert!(
+            check(src, "x").starts_with(
+                "ERR eval: invalid value \"a\" (does not satisfy strings.MinRunes(2))"
+            ),
+            "{}",
+            check(src, "x")
+        );
+        assert!(
+            check(src, "p").starts_with(
+                "ERR eval: invalid value \"xbc\" (does not satisfy strings.HasPrefix(\"a\"))"
+            ),
+            "{}",
+            check(src, "p")
+        );
+        assert_eq!(check(src, "q"), r#""abc""#);
+        let src = "import \"math\"\nok: math.MultipleOf(3) & 9\nbad: math.MultipleOf(3) & 10";
+        assert_eq!(check(src, "ok"), "9");
+        assert!(
+            check(src, "bad")
+                .starts_with("ERR eval: invalid value 10 (does not satisfy math.MultipleOf(3))")
+        );
+    }
+
+    #[test]
+    fn incomplete_values_stay_incomplete() {
+        let src = "import \"strings\"\nx: strings.MaxRunes(3)\ny: string & strings.MinRunes(1)";
+        assert!(
+            check(src, "x").starts_with("ERR incomplete: incomplete value strings.MaxRunes(3)"),
+            "{}",
+            check(src, "x")
+        );
+        assert!(
+            check(src, "y")
+                .starts_with("ERR incomplete: incomplete value string & strings.MinRunes(1)"),
+            "{}",
+            check(src, "y")
+        );
+        let v = Runtime::new()
+            .compile_files(&[("t.cue", src)])
+            .expect("compiles");
+        assert_eq!(
+            v.to_cue(),
+            "{x: strings.MaxRunes(3), y: string & strings.MinRunes(1)}"
+        );
+    }
+
+    #[test]
+    fn list_validators() {
+        let src = "import \"list\"\nclosed: list.MinItems(2) & [1]\nopen: list.MinItems(2) & [1, ...]\nmax: list.MaxItems(1) & [1, 2]\nok: list.MinItems(1) & [1]";
+        assert_eq!(
+            check(src, "closed"),
+            "ERR eval: invalid value [1] (does not satisfy list.MinItems(2)): len(list) < MinItems(2) (1 < 2) @ t.cue:2:9 t.cue:2:23"
+        );
+        assert!(
+            check(src, "open").starts_with(
+                "ERR incomplete: invalid value [1] (does not satisfy list.MinItems(2))"
+            ),
+            "{}",
+            check(src, "open")
+        );
+        assert!(check(src, "max").starts_with("ERR eval: invalid value [1,2] (does not satisfy list.MaxItems(1)): len(list) > MaxItems(1) (2 > 1)"), "{}", check(src, "max"));
+        assert_eq!(check(src, "ok"), "[1]");
+        let src = "import \"list\"\nx: list.UniqueItems\nx: [string, ...string]\nx: [\"x\", \"x\"]\ny: list.UniqueItems() & [1, 2]";
+        assert_eq!(
+            check(src, "x"),
+            "ERR eval: invalid value [\"x\",\"x\"] (does not satisfy list.UniqueItems): equal value (\"x\") at position 0 and 1 @ t.cue:2:4 t.cue:3:4 t.cue:4:4"
+        );
+        assert_eq!(check(src, "y"), "[1,2]");
+    }
+
+    #[test]
+    fn struct_validators_know_open_from_closed() {
+        let src = "import \"struct\"\nopen: struct.MinFields(1) & {[string]: int}\n#Closed: struct.MinFields(1)\n#Closed: {}\nmax: struct.MaxFields(1) & {a: 1, b: 2}\nok: struct.MinFields(1) & {a: 1}";
+        assert!(check(src, "open").starts_with("ERR incomplete: invalid value {} (does not satisfy struct.MinFields(1)): len(fields) < MinFields(1) (0 < 1)"), "{}", check(src, "open"));
+        assert!(
+            check(src, "#Closed")
+                .starts_with("ERR eval: invalid value {} (does not satisfy struct.MinFields(1))"),
+            "{}",
+            check(src, "#Closed")
+        );
+        assert!(
+            check(src, "max").starts_with(
+                "ERR eval: invalid value {a:1,b:2} (does not satisfy struct.MaxFields(1))"
+            ),
+            "{}",
+            check(src, "max")
+        );
+        assert_eq!(check(src, "ok"), r#"{"a":1}"#);
+        // A struct that may still grow is not bottom: the disjunct survives.
+        let src =
+            "import \"struct\"\nx: {a: b: struct.MinFields(2)} | null\nx: {a: b: c: 1} | null";
+        let v = Runtime::new()
+            .compile_files(&[("t.cue", src)])
+            .expect("compiles");
+        assert_eq!(v.to_cue(), "{x: {a: {b: {c: 1}}} | null}");
+    }
+
+    #[test]
+    fn bare_functions_validate() {
+        let src = "import (\"net\"\n\"time\")\nip: net.IPv4\nip: \"10.0.0.1\"\nbad: net.IPv4 & \"::1\"\nd: time.Duration & \"1h30m\"\nbadD: time.Duration & \"soon\"\nt: time.Time & \"2024-01-02T03:04:05Z\"";
+        assert_eq!(check(src, "ip"), r#""10.0.0.1""#);
+        assert!(
+            check(src, "bad")
+                .starts_with("ERR eval: invalid value \"::1\" (does not satisfy net.IPv4)"),
+            "{}",
+            check(src, "bad")
+        );
+        assert_eq!(check(src, "d"), r#""1h30m""#);
+        assert!(
+            check(src, "badD")
+                .starts_with("ERR eval: invalid value \"soon\" (does not satisfy time.Duration)"),
+            "{}",
+            check(src, "badD")
+        );
+        assert_eq!(check(src, "t"), r#""2024-01-02T03:04:05Z""#);
+    }
+
+    #[test]
+    fn schema_validators() {
+        let src = "import \"encoding/json\"\nok: json.Validate({a: int}) & \"{\\\"a\\\": 1}\"\nbad: json.Validate({a: int}) & \"{\\\"a\\\": \\\"x\\\"}\"";
+        assert_eq!(check(src, "ok"), r#""{\"a\": 1}""#);
+        assert!(
+            check(src, "bad").starts_with("ERR eval: invalid value"),
+            "{}",
+            check(src, "bad")
+        );
     }
 }

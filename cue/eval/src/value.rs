@@ -100,7 +100,8 @@ pub enum Val {
     Disj(Rc<Vec<(Val, bool)>>),
     /// A builtin function value.
     Func(Func),
-    /// A validator (`matchN`, `matchIf`) checked against the final value.
+    /// A validator (`matchN`, `strings.MaxRunes(3)`, `net.IPv4`) checked
+    /// against the final value.
     Validator(Rc<Validator>),
 }
 
@@ -108,11 +109,30 @@ pub enum Val {
 #[derive(Clone, Debug)]
 pub struct Validator {
     /// Which builtin.
-    pub kind: Builtin,
-    /// Arguments (schemas are vertices or scalars).
+    pub kind: VKind,
+    /// Arguments (schemas are vertices or scalars); for a package
+    /// function, the arguments after the value under test.
     pub args: Vec<Val>,
     /// The call as written, for messages.
     pub text: String,
+    /// For a package function, the bound arguments as data (a schema
+    /// argument of `json.Validate` stays in `args`).
+    pub bound: Vec<cue_std::Data>,
+    /// Positions of the arguments (reported with a failure).
+    pub arg_spans: Vec<Span>,
+    /// A bare function reference (`net.IPv4`, `json.Valid`) that may still
+    /// be called; a validator made by a call may not be called again.
+    pub callable: bool,
+}
+
+/// The builtin behind a validator.
+#[derive(Clone, Copy, Debug)]
+pub enum VKind {
+    /// A universe builtin (`matchN`, `matchIf`).
+    Universe(Builtin),
+    /// A standard library function returning bool, the value under test
+    /// being its first argument.
+    Pkg(&'static cue_std::Builtin),
 }
 
 /// A callable.
@@ -414,6 +434,12 @@ pub fn unify(a: &Val, b: &Val, spans: &[Span]) -> Val {
     match (a, b) {
         (Val::Bottom(_), _) => a.clone(),
         (_, Val::Bottom(_)) => b.clone(),
+        (Val::Validator(vd), x) | (x, Val::Validator(vd)) if x.is_concrete_scalar() => {
+            match crate::std_bridge::check_scalar(vd, x, spans) {
+                Some(e) => e,
+                None => x.clone(),
+            }
+        }
         (Val::Top, _) | (Val::Validator(_), _) => b.clone(),
         (_, Val::Top) | (_, Val::Validator(_)) => a.clone(),
         (Val::Disj(d), o) | (o, Val::Disj(d)) => {

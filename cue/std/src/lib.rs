@@ -174,6 +174,50 @@ impl Builtin {
         (self.func)(args)
     }
 
+    /// Whether the function can be used as a validator: it returns bool,
+    /// and called with one argument fewer than it takes (or referenced bare
+    /// when it takes one), the value under test becomes its first argument.
+    pub fn can_validate(&self) -> bool {
+        self.validator || self.result == kind::BOOL
+    }
+
+    /// Why a value (the first of `args`) does not satisfy the function used
+    /// as a validator, as the reference words it after `does not satisfy
+    /// NAME:`; `None` when the reference gives no reason.
+    pub fn failure_detail(&self, args: &[Data]) -> Option<String> {
+        let n = || args.get(1).and_then(|d| pkg::int(d).ok()).unwrap_or(0);
+        let len = || match args.first() {
+            Some(Data::List(l)) => l.len(),
+            Some(Data::Struct(fs)) => fs.len(),
+            _ => 0,
+        };
+        Some(match (self.pkg, self.name) {
+            ("struct", "MinFields") => {
+                format!("len(fields) < MinFields({}) ({} < {})", n(), len(), n())
+            }
+            ("struct", "MaxFields") => {
+                format!("len(fields) > MaxFields({}) ({} > {})", n(), len(), n())
+            }
+            ("list", "MinItems") => {
+                format!("len(list) < MinItems({}) ({} < {})", n(), len(), n())
+            }
+            ("list", "MaxItems") => {
+                format!("len(list) > MaxItems({}) ({} > {})", n(), len(), n())
+            }
+            ("list", "UniqueItems") => {
+                let l = pkg::list(args.first()?);
+                let (i, j) = (0..l.len()).find_map(|j| {
+                    l[..j]
+                        .iter()
+                        .position(|y| pkg::list::equal(&l[j], y))
+                        .map(|i| (i, j))
+                })?;
+                format!("equal value ({}) at position {i} and {j}", l[i])
+            }
+            _ => return None,
+        })
+    }
+
     /// The kind every element of the first (list) argument must have, for
     /// functions over lists of strings or numbers.
     pub fn elem_kind(&self) -> Option<Kind> {
