@@ -96,7 +96,7 @@ impl WarmPlanner {
         WarmPlanner::default()
     }
 
-    /// [`plan`] through the cache.
+    /// Like the function `plan`, through the cache.
     #[wasm_bindgen(unchecked_return_type = "PlanOutput")]
     pub fn plan(
         &mut self,
@@ -106,7 +106,7 @@ impl WarmPlanner {
         to_js(&self.inner.plan(&input))
     }
 
-    /// [`plan_json`] through the cache.
+    /// Like the function `planJson`, through the cache.
     #[wasm_bindgen(js_name = planJson)]
     pub fn plan_json(&mut self, input: &str) -> Result<String, JsError> {
         let input: PlannerInput = from_json(input, "planner input")?;
