@@ -174,6 +174,8 @@ pub struct Vertex {
     pub struct_spans: Vec<Span>,
     /// Positions of the field declarations that created this arc.
     pub label_spans: Vec<Span>,
+    /// Positions of the list literals (for length errors).
+    list_spans: Vec<Span>,
     list_lens: Vec<(u32, bool)>,
     list_types: Vec<(u32, Conj)>,
     patterns: Vec<(Val, Conj)>,
@@ -225,6 +227,7 @@ impl Vertex {
             is_list: false,
             struct_spans: Vec::new(),
             label_spans: Vec::new(),
+            list_spans: Vec::new(),
             list_lens: Vec::new(),
             list_types: Vec::new(),
             patterns: Vec::new(),
@@ -632,7 +635,10 @@ impl Engine {
         }
         match &e.kind {
             ExprKind::Struct(lit) => self.add_struct(v, lit.clone(), env, c.ci, e.span),
-            ExprKind::List(lit) => self.add_list(v, lit.clone(), env, c.ci),
+            ExprKind::List(lit) => {
+                self.vm(v).list_spans.push(e.span);
+                self.add_list(v, lit.clone(), env, c.ci)
+            }
             ExprKind::Unify(parts) => {
                 // An embedded `#A & {x: 1}` is unified before it is
                 // embedded: `#A` closes its operand, so its operands are
@@ -1215,6 +1221,7 @@ impl Engine {
                     r.allowed.push(label);
                 }
                 let a = self.arc(v, label, *arc);
+                self.vm(a).label_spans.push(le.span);
                 let cci = self.child_ci(*ci, ci.group, label);
                 self.push_conj(
                     a,
@@ -2064,7 +2071,7 @@ impl Engine {
                 let e = Err::bottom(
                     ErrorKind::Eval,
                     format!("incompatible list lengths ({a} and {b})"),
-                    vec![],
+                    xv.list_spans.clone(),
                 );
                 self.set_err(v, e);
                 return;

@@ -551,3 +551,19 @@ fn a_declared_optional_field_can_be_inspected() {
     let b = v.lookup_path_declared(&p).expect("declared");
     assert_eq!(b.err().map(|e| e.kind), Some(ErrorKind::Eval));
 }
+
+#[test]
+fn list_and_comprehension_positions() {
+    let (k, m, p) = err_at("x: [int]\nx: [for v in [1, 2, 3] {v}]", "x");
+    assert_eq!(
+        (k, m.as_str()),
+        (ErrorKind::Eval, "incompatible list lengths (1 and 3)")
+    );
+    assert!(p.contains(&"2:4".to_string()), "{p:?}");
+    let (_, m, p) = err_at(
+        "#A: {f1: int}\nfor k, v in {f3: int} {\n\ta: #A & {\"\\(k)\": v}\n}",
+        "a.f3",
+    );
+    assert_eq!(m, "field not allowed");
+    assert!(p.contains(&"3:11".to_string()), "{p:?}");
+}
