@@ -2891,7 +2891,7 @@ impl Engine {
                 })
             }
             Match | NotMatch => match (&av, &bv) {
-                (Val::Str(s), Val::Str(p)) => match regex::Regex::new(p) {
+                (Val::Str(s), Val::Str(p)) => match crate::value::regex(p) {
                     Ok(r) => Val::Bool(r.is_match(s) == (op == Match)),
                     Err(e) => eval_err(format!("invalid regular expression: {e}"), span),
                 },

@@ -271,9 +271,33 @@ pub fn scalar_eq(a: &Val, b: &Val) -> bool {
 }
 
 fn regex_match(pat: &str, s: &str) -> Result<bool, String> {
-    regex::Regex::new(pat)
+    regex(pat)
         .map(|r| r.is_match(s))
         .map_err(|e| format!("invalid regular expression {pat:?}: {e}"))
+}
+
+/// A compiled regular expression, cached per thread: the same few patterns
+/// (label and name constraints of schemas) are checked for every value, and
+/// compiling one costs far more than matching it.
+pub fn regex(pat: &str) -> Result<regex::Regex, regex::Error> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, regex::Regex>> = RefCell::new(HashMap::new());
+    }
+    if let Some(r) = CACHE.with(|c| c.borrow().get(pat).cloned()) {
+        return Ok(r);
+    }
+    let r = regex::Regex::new(pat)?;
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        // Bounded: patterns built by interpolation could otherwise pile up.
+        if c.len() >= 512 {
+            c.clear();
+        }
+        c.insert(pat.to_string(), r.clone());
+    });
+    Ok(r)
 }
 
 /// Checks a concrete value against one bound.
