@@ -95,6 +95,8 @@ pub struct ApplyOptions {
     pub force: bool,
     /// Compute a diff per changed object.
     pub diff: bool,
+    /// Secret strings masked in diffs, whatever the object's kind.
+    pub mask: planner::mask::Secrets,
 }
 
 /// Shared flag telling running clusters to stop (`--fail-fast`).
@@ -357,7 +359,9 @@ pub async fn apply_object(
     if before.as_ref() == Some(&after) {
         return Ok(outcome(Action::Unchanged, None, None));
     }
-    let diff = opts.diff.then(|| render_diff(before.as_ref(), &after));
+    let diff = opts
+        .diff
+        .then(|| render_diff(before.as_ref(), &after, &opts.mask));
     let action = if live.is_some() {
         Action::Configured
     } else {
@@ -532,9 +536,21 @@ pub fn mask_secret(before: Option<&Value>, after: &Value) -> (Option<Value>, Val
     (b, a)
 }
 
-/// A unified diff of two objects as YAML, Secret data masked.
-pub fn render_diff(before: Option<&Value>, after: &Value) -> String {
-    let (before, after) = mask_secret(before, after);
+/// A unified diff of two objects as YAML, Secret data and `secrets` masked.
+pub fn render_diff(
+    before: Option<&Value>,
+    after: &Value,
+    secrets: &planner::mask::Secrets,
+) -> String {
+    let (mut before, after) = mask_secret(before, after);
+    let mut masked = after.clone();
+    secrets.mask_value(&mut masked);
+    if let Some(b) = before.as_mut() {
+        secrets.mask_value(b);
+        // The live side may hold an older secret: mask it where the new one is.
+        mask_like(b, &after, &mut masked);
+    }
+    let after = masked;
     let strip_status = |v: &Value| {
         let mut v = v.clone();
         if let Some(m) = v.as_object_mut() {
@@ -553,6 +569,35 @@ pub fn render_diff(before: Option<&Value>, after: &Value) -> String {
         .to_string()
 }
 
+/// Masks the scalars of `before` at the paths where masking turned `plain`
+/// into `masked`, marking in `masked` those whose value changed.
+fn mask_like(before: &mut Value, plain: &Value, masked: &mut Value) {
+    if plain == masked {
+        return;
+    }
+    match (before, plain, masked) {
+        (Value::Object(b), Value::Object(p), Value::Object(m)) => {
+            for (k, v) in b.iter_mut() {
+                if let (Some(p), Some(m)) = (p.get(k), m.get_mut(k)) {
+                    mask_like(v, p, m);
+                }
+            }
+        }
+        (Value::Array(b), Value::Array(p), Value::Array(m)) => {
+            for ((v, p), m) in b.iter_mut().zip(p).zip(m) {
+                mask_like(v, p, m);
+            }
+        }
+        (b @ (Value::String(_) | Value::Number(_) | Value::Bool(_)), p, m) => {
+            if b != p {
+                *m = json!(format!("{} (changed)", planner::plan::MASK));
+            }
+            *b = json!(planner::plan::MASK);
+        }
+        _ => {}
+    }
+}
+
 /// YAML text of a JSON value.
 pub fn to_yaml(v: &Value) -> String {
     serde_saphyr::to_string(v)
@@ -567,9 +612,27 @@ mod tests {
     fn secret_data_is_masked_in_diffs() {
         let before = json!({"kind": "Secret", "metadata": {"name": "s"}, "data": {"a": "c2VjcmV0", "b": "eA=="}});
         let after = json!({"kind": "Secret", "metadata": {"name": "s"}, "data": {"a": "bmV3", "b": "eA=="}});
-        let d = render_diff(Some(&before), &after);
+        let d = render_diff(Some(&before), &after, &Default::default());
         assert!(!d.contains("c2VjcmV0") && !d.contains("bmV3"), "{d}");
         assert!(d.contains("*** (changed)"), "{d}");
+    }
+
+    #[test]
+    fn secret_strings_are_masked_in_any_diff_on_both_sides() {
+        let secrets = planner::mask::Secrets {
+            values: ["new-token-value".to_string()].into(),
+            ..Default::default()
+        };
+        let before = json!({"kind": "ConfigMap", "data": {"t": "old-token-value", "x": "1"}});
+        let after = json!({"kind": "ConfigMap", "data": {"t": "new-token-value", "x": "2"}});
+        let d = render_diff(Some(&before), &after, &secrets);
+        assert!(
+            !d.contains("old-token-value") && !d.contains("new-token-value"),
+            "{d}"
+        );
+        assert!(d.contains("-  t: <masked>\n"), "{d}");
+        assert!(d.contains("+  t: <masked> (changed)"), "{d}");
+        assert!(d.lines().any(|l| l.starts_with("+  x:")), "{d}");
     }
 
     #[test]

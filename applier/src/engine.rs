@@ -19,6 +19,7 @@ use crate::objects::{ObjRef, WAIT_ANNOTATION, annotation};
 use crate::prune::prune;
 use crate::report::Reporter;
 use crate::wait::{Readiness, readiness, wait_deleted, wait_ready};
+use planner::mask::Secrets;
 
 /// What to do on one cluster: the engine's input, one per selected cluster.
 #[derive(Clone, Debug, Serialize)]
@@ -37,6 +38,9 @@ pub struct ClusterPlan {
     /// Why the cluster cannot be applied (an incomplete plan, unreadable
     /// facts); it is then reported as failed without being contacted.
     pub error: Option<String>,
+    /// Secret strings masked in what is printed (diffs); never serialized.
+    #[serde(skip)]
+    pub secrets: Secrets,
 }
 
 /// One instance to apply.
@@ -281,7 +285,15 @@ async fn apply_cluster(
     for inst in &plan.instances {
         spinner.set_message(format!("applying {}", inst.name));
         let safety = deadline + Duration::from_secs(30);
-        let run = apply_one(&cluster, inst, opts, deadline, cancel, reporter);
+        let run = apply_one(
+            &cluster,
+            inst,
+            &plan.secrets,
+            opts,
+            deadline,
+            cancel,
+            reporter,
+        );
         let ir = match tokio::time::timeout_at(safety, run).await {
             Ok(ir) => ir,
             Err(_) => InstanceReport {
@@ -334,6 +346,7 @@ async fn apply_cluster(
 pub async fn apply_one(
     cluster: &Cluster,
     inst: &InstancePlan,
+    secrets: &Secrets,
     opts: &Options,
     deadline: Instant,
     cancel: &Cancel,
@@ -344,16 +357,28 @@ pub async fn apply_one(
         namespace: inst.namespace.clone(),
         ..Default::default()
     };
-    if let Err(e) = apply_steps(cluster, inst, opts, deadline, cancel, reporter, &mut report).await
+    if let Err(e) = apply_steps(
+        cluster,
+        inst,
+        secrets,
+        opts,
+        deadline,
+        cancel,
+        reporter,
+        &mut report,
+    )
+    .await
     {
         report.error = Some(format!("{e:#}"));
     }
     report
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn apply_steps(
     cluster: &Cluster,
     inst: &InstancePlan,
+    secrets: &Secrets,
     opts: &Options,
     deadline: Instant,
     cancel: &Cancel,
@@ -404,6 +429,7 @@ async fn apply_steps(
         dry_run: opts.dry_run,
         force: opts.force,
         diff: opts.diff,
+        mask: secrets.clone(),
     };
     for (n, step) in inst.steps.iter().enumerate() {
         if n > 0 && opts.wait && !opts.dry_run {

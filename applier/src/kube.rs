@@ -154,16 +154,24 @@ impl Cluster {
 
     /// Resolves `apiVersion` + `kind` through discovery.
     pub async fn kind(&self, api_version: &str, kind: &str) -> Result<Kind> {
+        self.kind_opt(api_version, kind).await?.ok_or_else(|| {
+            anyhow!(
+                "cluster {} does not serve kind {kind} in {api_version}: install its CRD or fix the apiVersion",
+                self.name
+            )
+        })
+    }
+
+    /// Like [`Cluster::kind`], but `None` when the cluster does not serve the
+    /// kind; errors are failures to ask (unreachable, forbidden).
+    pub async fn kind_opt(&self, api_version: &str, kind: &str) -> Result<Option<Kind>> {
         for refresh in [false, true] {
             let list = self.group_version(api_version, refresh).await?;
             if let Some((_, k)) = list.iter().find(|(name, _)| name == kind) {
-                return Ok(k.clone());
+                return Ok(Some(k.clone()));
             }
         }
-        Err(anyhow!(
-            "cluster {} does not serve kind {kind} in {api_version}: install its CRD or fix the apiVersion",
-            self.name
-        ))
+        Ok(None)
     }
 
     /// The kind of an object reference.
@@ -224,11 +232,11 @@ impl Cluster {
         }
     }
 
-    /// The live object, or `None` when it (or its kind) does not exist.
+    /// The live object, or `None` when it (or its kind) does not exist; a
+    /// failure to ask (unreachable, forbidden) is an error, not an absence.
     pub async fn get(&self, r: &ObjRef) -> Result<Option<Value>> {
-        let kind = match self.kind_of(r).await {
-            Ok(k) => k,
-            Err(_) => return Ok(None),
+        let Some(kind) = self.kind_opt(&r.api_version(), &r.kind).await? else {
+            return Ok(None);
         };
         let api = self.api(&kind, &r.namespace);
         match api.get_opt(&r.name).await {

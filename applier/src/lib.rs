@@ -13,5 +13,6 @@ pub mod planfile;
 pub mod prune;
 pub mod report;
 pub mod runtime_values;
+pub mod secrets;
 pub mod session;
 pub mod wait;

@@ -6,6 +6,10 @@
 //! inputs, refuses when any object's content differs from the saved one (the
 //! inputs changed), and refuses when any live object's fingerprint changed
 //! (someone changed the cluster since): both name the objects.
+//!
+//! That is why `apply --plan` needs the bundle (`-f`) again: the file is
+//! masked (Secret data and every value that flows into it), since ferry never
+//! writes secrets to disk, so it cannot be applied on its own.
 
 use std::collections::BTreeMap;
 
@@ -84,6 +88,22 @@ pub async fn observe(
         out.insert(r.to_string(), live.as_ref().map(fingerprint));
     }
     Ok(out)
+}
+
+/// Masks, in the masked plan `masked`, every string that a Secret of the same
+/// cluster holds in `unmasked` (see [`crate::secrets`]): the planner masks
+/// Secret objects, but not the values that flow into them from elsewhere.
+pub fn mask_secret_data(unmasked: &PlanOutput, masked: &mut PlanOutput) {
+    for c in &mut masked.clusters {
+        let Some(u) = unmasked.clusters.iter().find(|u| u.name == c.name) else {
+            continue;
+        };
+        let secrets = crate::secrets::of_cluster(u, &[]);
+        planner::mask::mask_cluster(c, &secrets);
+        for v in c.runtime_values.values_mut() {
+            secrets.mask_value(v);
+        }
+    }
 }
 
 /// Reads a plan file.

@@ -97,6 +97,17 @@ impl Default for Reporter {
     }
 }
 
+/// The `error: ...` line of a failed cluster, naming it once: instance errors
+/// already start with `cluster/instance:`.
+pub fn error_line(r: &ClusterReport) -> Option<String> {
+    let e = r.error.as_deref()?;
+    Some(if e.starts_with(&format!("{}/", r.cluster)) {
+        format!("error: {e}")
+    } else {
+        format!("error: {}: {e}", r.cluster)
+    })
+}
+
 /// The final table: one row per cluster.
 pub fn summary_table(reports: &[ClusterReport]) -> String {
     let header = [

@@ -42,6 +42,8 @@ pub struct InputOptions {
     pub kube_context: Option<String>,
     /// `--base-dir`.
     pub base_dir: Option<PathBuf>,
+    /// `--creds`, `--insecure-registry`: access to `oci://` modules.
+    pub registry: oci::RegistryOptions,
 }
 
 /// A run's inputs, read once.
@@ -127,9 +129,9 @@ impl Session {
             }
         }
         if !oci.is_empty() {
-            match read_oci_modules(&oci).await {
+            match read_oci_modules(&oci, &opts.registry).await {
                 Ok(modules) => input.modules.extend(modules),
-                Err(e) => errors.push(format!("{e:#}")),
+                Err(e) => errors.extend(e),
             }
         }
         if !errors.is_empty() {
@@ -279,9 +281,12 @@ impl Session {
 type Facts = (String, BTreeMap<String, RuntimeValue>, Vec<String>);
 
 /// Pulls every OCI module once (verified, cached under `~/.cache/ferry`).
+/// On failure, one line per module that could not be pulled, naming the
+/// instances that use it.
 async fn read_oci_modules(
     reqs: &[&planner::input::ModuleRequirement],
-) -> Result<BTreeMap<String, ModuleFiles>> {
+    registry: &oci::RegistryOptions,
+) -> Result<BTreeMap<String, ModuleFiles>, Vec<String>> {
     let refs: Vec<oci::ModuleRef> = reqs
         .iter()
         .map(|m| oci::ModuleRef {
@@ -291,14 +296,28 @@ async fn read_oci_modules(
         })
         .collect();
     let options = oci::PullOptions {
+        registry: registry.clone(),
         cache: oci::cache::default_dir(),
         ..Default::default()
     };
-    let pulled = oci::pull_modules(&refs, &options).await?;
+    let pulled = oci::pull_modules(&refs, &options).await.map_err(|e| {
+        e.failures
+            .iter()
+            .map(|f| {
+                let used_by: Vec<&str> = reqs
+                    .iter()
+                    .zip(&refs)
+                    .filter(|(_, r)| **r == f.reference)
+                    .flat_map(|(m, _)| m.used_by.iter().map(String::as_str))
+                    .collect();
+                format!("{} (used by {})", f.message, used_by.join(", "))
+            })
+            .collect::<Vec<_>>()
+    })?;
     let mut out = BTreeMap::new();
     for (m, r) in reqs.iter().zip(&refs) {
         let Some(p) = pulled.iter().find(|p| &p.reference == r) else {
-            bail!("module {} was not pulled", m.url);
+            return Err(vec![format!("module {} was not pulled", m.url)]);
         };
         let files = p
             .files
@@ -446,6 +465,7 @@ pub fn engine_plans(
                     })
                     .collect(),
                 error,
+                secrets: Default::default(),
             }
         })
         .collect()

@@ -117,7 +117,16 @@ pub fn load(key: &str, files: &ModuleFiles) -> LoadedModule {
         let rt = Runtime::new();
         let name = display("values.cue");
         match rt.compile_files(&[(&name, &text)]) {
-            Ok(v) => match v.lookup("values").and_then(|x| x.to_json()) {
+            // Defaults need not be concrete (`token: string` asks the bundle
+            // for a value): only their concrete part is merged under the
+            // bundle's values; the module's schema still applies to all.
+            Ok(v) => match v.lookup("values").and_then(|x| match x.to_json() {
+                Err(e) if e.kind == cue_eval::ErrorKind::Incomplete => {
+                    Ok(crate::decode::concrete_part(&x, false)
+                        .unwrap_or_else(|| Value::Object(Default::default())))
+                }
+                r => r,
+            }) {
                 Ok(j) => m.defaults = j,
                 Err(e) => m.errors.push(eval_diag(&e, &Locator::default(), &[])),
             },
@@ -486,10 +495,14 @@ mod tests {
     }
 
     fn module(timoni: &str) -> LoadedModule {
+        module_with_values(timoni, "package main\nvalues: {}\n")
+    }
+
+    fn module_with_values(timoni: &str, values: &str) -> LoadedModule {
         let files = [
             ("cue.mod/module.cue", "module: \"t.example/m\"\n"),
             ("timoni.cue", timoni),
-            ("values.cue", "package main\nvalues: {}\n"),
+            ("values.cue", values),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), FileContent::Text(v.to_string())))
@@ -544,6 +557,34 @@ mod tests {
         assert_eq!(
             (d.file.as_deref(), d.line, d.col),
             (Some("m/timoni.cue"), Some(3), Some(32))
+        );
+    }
+
+    #[test]
+    fn defaults_that_ask_for_a_value_take_the_bundles() {
+        let timoni = "package main\nvalues: {token: string, size: int}\ntimoni: {\n\tinstance: values\n\tapply: app: [{apiVersion: \"v1\", kind: \"ConfigMap\", metadata: name: \"c\", data: {t: instance.token, s: \"\\(instance.size)\"}}]\n}\n";
+        let m = module_with_values(
+            timoni,
+            "package main\nvalues: {token: string, size: *1 | int}\n",
+        );
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert_eq!(m.defaults, serde_json::json!({"size": 1}));
+        let mut inst = instance();
+        inst.values = crate::data::Node::from_json(&serde_json::json!({"token": "t0"}), None);
+        let b = build(&mut Loader::new(), &m, &inst, "1.20.0", "0.0.0-devel");
+        assert!(b.diags.is_empty(), "{:?}", b.diags);
+        assert_eq!(
+            b.steps[0].1[0]["data"],
+            serde_json::json!({"t": "t0", "s": "1"})
+        );
+        // Without a value from the bundle, the build says what is missing.
+        let b = build(&mut Loader::new(), &m, &instance(), "1.20.0", "0.0.0-devel");
+        assert!(
+            b.diags
+                .iter()
+                .any(|d| d.message.contains("token") || d.message.contains("incomplete")),
+            "{:?}",
+            b.diags
         );
     }
 }

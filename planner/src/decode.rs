@@ -87,6 +87,7 @@ pub fn evaluate(
     sources: &[Prepared],
     texts: &[String],
     field: &str,
+    partial: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Node> {
     let locator = Locator {
@@ -141,6 +142,7 @@ pub fn evaluate(
     };
     let json = match value.to_json() {
         Ok(j) => j,
+        Err(e) if partial && e.kind == cue_eval::ErrorKind::Incomplete => partial_json(&value),
         Err(e) => {
             diags.push(eval_diag(&e, &locator, &[]));
             return None;
@@ -157,6 +159,34 @@ pub fn evaluate(
             value: located,
         }]),
     })
+}
+
+/// The concrete part of a value: fields whose value is incomplete become
+/// `null` (a conflict anywhere still surfaces when the plan is computed).
+fn partial_json(v: &cue_eval::Value) -> serde_json::Value {
+    concrete_part(v, true).unwrap_or(serde_json::Value::Null)
+}
+
+/// The concrete part of a struct value, as data: a field whose value is not
+/// concrete becomes `null` (`keep_as_null`) or is left out; `None` when
+/// nothing of `v` is concrete.
+pub(crate) fn concrete_part(v: &cue_eval::Value, keep_as_null: bool) -> Option<serde_json::Value> {
+    if let Ok(j) = v.to_json() {
+        return Some(j);
+    }
+    match v.fields(cue_eval::FieldOpts::default()) {
+        Ok(fields) if !fields.is_empty() => Some(serde_json::Value::Object(
+            fields
+                .iter()
+                .filter_map(|f| {
+                    let x = concrete_part(&f.value, keep_as_null)
+                        .or(keep_as_null.then_some(serde_json::Value::Null))?;
+                    Some((f.label.clone(), x))
+                })
+                .collect(),
+        )),
+        _ => None,
+    }
 }
 
 fn names(sources: &[Prepared]) -> String {
@@ -257,7 +287,7 @@ mod tests {
             .map(|(n, t)| prepare(n, t, ".", &mut diags))
             .collect();
         let texts: Vec<String> = files.iter().map(|(_, t)| t.to_string()).collect();
-        let node = evaluate(&prepared, &texts, "bundle", &mut diags);
+        let node = evaluate(&prepared, &texts, "bundle", false, &mut diags);
         (node, diags)
     }
 

@@ -46,6 +46,21 @@ pub(crate) struct Front<'a> {
 /// Reads the sources and the runtime, selects the clusters and evaluates
 /// the bundle for each of them.
 pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
+    front_with(input, Completeness::Concrete)
+}
+
+/// Whether the bundle must be concrete: a plan needs every value; the
+/// requirements (modules and clusters) are computed before any runtime
+/// value is known, so values still waiting for one must not stop them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Completeness {
+    /// Every bundle value must be concrete.
+    Concrete,
+    /// Incomplete values are left out (as `null`).
+    Partial,
+}
+
+pub(crate) fn front_with(input: &PlannerInput, mode: Completeness) -> Front<'_> {
     let mut f = Front {
         bundles: Vec::new(),
         runtime: None,
@@ -83,7 +98,7 @@ pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
             }
             let texts = vec![p.text.clone()];
             if let Some(node) =
-                decode::evaluate(std::slice::from_ref(&p), &texts, "runtime", &mut d)
+                decode::evaluate(std::slice::from_ref(&p), &texts, "runtime", false, &mut d)
             {
                 f.runtime = runtime::validate(&node, &mut d);
             }
@@ -192,8 +207,14 @@ pub(crate) fn front(input: &PlannerInput) -> Front<'_> {
                 .or_insert_with(|| {
                     let eval = guarded("evaluating the bundle", || {
                         let mut diags = Vec::new();
-                        let bundle = decode::evaluate(&f.bundles, &texts, "bundle", &mut diags)
-                            .and_then(|node| bundle::validate(&node, &mut diags));
+                        let bundle = decode::evaluate(
+                            &f.bundles,
+                            &texts,
+                            "bundle",
+                            mode == Completeness::Partial,
+                            &mut diags,
+                        )
+                        .and_then(|node| bundle::validate(&node, &mut diags));
                         BundleEval { bundle, diags }
                     });
                     Rc::new(eval.unwrap_or_else(|d| BundleEval {

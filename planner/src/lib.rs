@@ -10,7 +10,9 @@
 //!   applier reads each exactly once before planning;
 //! - [`plan()`]: the masked plan (what `ferry plan -o json` prints);
 //!   [`plan_unmasked`]: the same with secrets in clear, for applying;
-//! - [`vet`]: the diagnostics alone.
+//! - [`vet`]: the diagnostics alone;
+//! - [`Planner`]: plans that keep parsed files and compiled packages
+//!   warm between calls.
 //!
 //! The pipeline, a module per step: [`source`] (format of a source) →
 //! [`decode`] (parse once; per cluster, [`inject`] runtime values, unify
@@ -44,6 +46,7 @@ mod requirements;
 pub mod runtime;
 pub mod source;
 pub mod tags;
+mod warm;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
@@ -51,6 +54,7 @@ pub use cue_eval as cue;
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity};
 pub use input::{PlannerInput, Requirements};
 pub use plan::PlanOutput;
+pub use warm::{LoaderStats, Planner};
 
 /// Plans every selected cluster; secrets masked. Never panics: problems are
 /// reported as diagnostics, and one bad cluster or instance does not hide the

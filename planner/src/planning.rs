@@ -41,12 +41,30 @@ pub(crate) struct Stats {
 /// Plans every selected cluster; returns the unmasked plan and each
 /// cluster's secrets (for masking).
 pub(crate) fn run(input: &PlannerInput) -> (PlanOutput, Vec<Secrets>) {
-    let (out, secrets, _) = run_with_stats(input);
+    run_in(input, &mut cue_load::Loader::new())
+}
+
+/// [`run`] with a caller's loader: files and packages it already parsed and
+/// compiled (in earlier plans) are reused.
+pub(crate) fn run_in(
+    input: &PlannerInput,
+    loader: &mut cue_load::Loader,
+) -> (PlanOutput, Vec<Secrets>) {
+    let (out, secrets, _) = run_with_stats_in(input, loader);
     (out, secrets)
 }
 
 /// [`run`], with the work counted.
+#[cfg(test)]
 pub(crate) fn run_with_stats(input: &PlannerInput) -> (PlanOutput, Vec<Secrets>, Stats) {
+    run_with_stats_in(input, &mut cue_load::Loader::new())
+}
+
+/// [`run_in`], with the work counted.
+fn run_with_stats_in(
+    input: &PlannerInput,
+    loader: &mut cue_load::Loader,
+) -> (PlanOutput, Vec<Secrets>, Stats) {
     let f = front(input);
     let mut out = PlanOutput {
         plan_version: PLAN_VERSION,
@@ -60,9 +78,9 @@ pub(crate) fn run_with_stats(input: &PlannerInput) -> (PlanOutput, Vec<Secrets>,
         .find_map(|e| e.bundle.as_ref().map(|b| b.name.clone()));
     let mut modules: BTreeMap<String, Rc<LoadedModule>> = BTreeMap::new();
     let mut builds: BTreeMap<BuildKey, Rc<Built>> = BTreeMap::new();
-    // One loader for the plan: all values live in its runtime, and files
-    // and packages shared by builds parse and compile once.
-    let mut loader = cue_load::Loader::new();
+    // One loader for the plan (or for many, see `warm`): all values live in
+    // its runtime, and files and packages shared by builds parse and
+    // compile once.
     let mut secrets = Vec::new();
     let mut cluster_diags: Vec<Diagnostic> = Vec::new();
     for (ctx, eval) in f.clusters.iter().zip(&f.evals) {
@@ -72,7 +90,7 @@ pub(crate) fn run_with_stats(input: &PlannerInput) -> (PlanOutput, Vec<Secrets>,
             eval,
             &f,
             input,
-            &mut loader,
+            loader,
             &mut modules,
             &mut builds,
             &mut cd,

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics, has_errors};
-use crate::front::front;
+use crate::front::{Completeness, front_with};
 use crate::input::{ClusterRequirement, ModuleKey, ModuleRequirement, PlannerInput, Requirements};
 use crate::modkey;
 
 /// See [`crate::requirements`].
 pub fn requirements(input: &PlannerInput) -> Result<Requirements, Diagnostics> {
-    let f = front(input);
+    let f = front_with(input, Completeness::Partial);
     let mut diags = f.diags.clone();
     let bundle_diags = f.bundle_diags();
     let all_failed = f.evals.iter().all(|e| e.bundle.is_none());

@@ -78,6 +78,47 @@ pub fn plan_json(input: &str) -> Result<String, JsError> {
     Ok(plan_output_json(&crate::plan(&input)))
 }
 
+/// A planner that keeps parsed files and compiled packages between plans
+/// (a module's imports are compiled once for every later plan). Its plans
+/// equal those of [`plan`]; its memory only grows until `clear()` or
+/// `free()`.
+#[wasm_bindgen(js_name = Planner)]
+#[derive(Default)]
+pub struct WarmPlanner {
+    inner: crate::Planner,
+}
+
+#[wasm_bindgen(js_class = Planner)]
+impl WarmPlanner {
+    /// A planner with an empty cache.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WarmPlanner {
+        WarmPlanner::default()
+    }
+
+    /// Like the function `plan`, through the cache.
+    #[wasm_bindgen(unchecked_return_type = "PlanOutput")]
+    pub fn plan(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "PlannerInput")] input: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let input: PlannerInput = from_js(input, "planner input")?;
+        to_js(&self.inner.plan(&input))
+    }
+
+    /// Like the function `planJson`, through the cache.
+    #[wasm_bindgen(js_name = planJson)]
+    pub fn plan_json(&mut self, input: &str) -> Result<String, JsError> {
+        let input: PlannerInput = from_json(input, "planner input")?;
+        Ok(plan_output_json(&self.inner.plan(&input)))
+    }
+
+    /// Drops the cache.
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+}
+
 /// The plan's JSON text, as the CLI prints it.
 fn plan_output_json(plan: &crate::PlanOutput) -> String {
     let mut text = serde_json::to_string_pretty(plan).expect("a plan serialises to JSON");

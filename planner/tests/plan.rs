@@ -772,3 +772,27 @@ fn several_files_unify_into_one_bundle() {
         assert_eq!(api.steps[0].objects[2].object["spec"]["replicas"], 2);
     }
 }
+
+#[test]
+fn requirements_do_not_need_the_runtime_values_the_plan_needs() {
+    // A value only a runtime value can complete: the applier asks for the
+    // requirements (modules, clusters, queries) before it has read any.
+    let text = BUNDLE_CUE.replace(r#"_region: *"local" | string"#, r#"_region: string"#);
+    let bundle = BundleSource {
+        name: "examples/bundle.cue".into(),
+        text,
+        base_dir: "examples".into(),
+    };
+    let mut i = input(vec![bundle]);
+    i.clusters.clear();
+    let r = planner::requirements(&i).unwrap();
+    assert_eq!(r.modules.len(), 1);
+    assert_eq!(r.clusters.len(), 3);
+    // The plan does need them: without, the value is reported where it is.
+    let out = planner::plan(&i);
+    let e = errors(&out);
+    assert!(!e.is_empty());
+    assert!(e[0].message.contains("incomplete"), "{}", e[0].message);
+    assert_eq!(e[0].file.as_deref(), Some("examples/bundle.cue"));
+    assert!(matches!(e[0].line, Some(2) | Some(14)), "{:?}", e[0]);
+}

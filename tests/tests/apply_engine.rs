@@ -81,6 +81,7 @@ fn plans(fleet: &Fleet, inst: &InstancePlan) -> Vec<ClusterPlan> {
             instances: vec![inst.clone()],
             removed: vec![],
             error: None,
+            secrets: Default::default(),
         })
         .collect()
 }

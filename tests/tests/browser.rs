@@ -6,12 +6,10 @@
 //!
 //! Needs `scripts/build-web` to have built `web/pkg`.
 //!
-//! Planned content (matrix, YAML, diff, error locations) is checked on the
-//! fixture `tests/fixtures/preview` (one-file module). The same checks on
-//! `examples/` need the CUE module loader (the example modules import
-//! packages and the evaluator does not build them completely yet); that
-//! test is `#[ignore]`d until it does, so it reports as ignored, not passed:
-//! run it with `cargo test --test browser -- --ignored`.
+//! Planned content (matrix, YAML, error locations) is checked on the
+//! fixture `tests/fixtures/preview` (one-file module, with a diff between
+//! clusters) and on `examples/` (modules importing vendored packages), each
+//! against the native planner's plan of the same input.
 
 use std::time::Duration;
 
@@ -446,13 +444,63 @@ async fn fixture_matrix_yaml_diff_and_error_locations() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "the evaluator does not build the example modules yet (closedness errors); see issue 7"]
 async fn examples_matrix_yaml_and_error_locations() -> anyhow::Result<()> {
     let preview = Preview::start(&[])?;
     let browser = Browser::start().await?;
     open(&browser, &preview).await?;
     load_examples(&browser).await?;
-    let native = planner::plan(&example_input()?);
+    let values_file = "examples/runtime-values.json";
+    load_values(&browser, values_file).await?;
+    let mut input = example_input()?;
+    let values: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, planner::input::RuntimeValue>,
+    > = serde_json::from_str(&std::fs::read_to_string(
+        workspace_root().join(values_file),
+    )?)?;
+    for (cluster, values) in values {
+        input.clusters.entry(cluster).or_default().runtime_values = values;
+    }
+    let native = planner::plan(&input);
+
+    // Each cluster's region reached its frontend page.
+    for (cluster, region) in [
+        ("staging-1", "eu-west"),
+        ("production-1", "us-east"),
+        ("production-2", "ap-south"),
+    ] {
+        let cm = native
+            .clusters
+            .iter()
+            .find(|c| c.name == cluster)
+            .and_then(|c| c.instances.iter().find(|i| i.name == "frontend"))
+            .and_then(|i| {
+                i.steps
+                    .iter()
+                    .flat_map(|s| &s.objects)
+                    .find(|o| o.kind == "ConfigMap")
+            })
+            .with_context(|| format!("{cluster} has a frontend ConfigMap"))?;
+        let yaml = js(
+            &browser,
+            &format!(
+                "window.ferryPreview.selectTab('objects');
+                 const pick = (id, v) => {{ const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); }};
+                 pick('obj-cluster', '{cluster}'); pick('obj-instance', 'frontend');
+                 document.querySelector(\"#obj-list li[data-key='ConfigMap shop/{}']\").click();
+                 return document.getElementById('obj-yaml').textContent;",
+                cm.name
+            ),
+        )
+        .await?;
+        assert!(
+            yaml.as_str()
+                .unwrap_or_default()
+                .contains(&format!("region: {region}")),
+            "{cluster}: {yaml}"
+        );
+    }
+
     check_plan_in_page(
         &browser,
         "examples",

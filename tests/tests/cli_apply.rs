@@ -4,9 +4,8 @@
 //! groups with a runtime value read from each cluster — applied, re-applied,
 //! planned and saved, drift-checked, deleted, and piped through stdin.
 //!
-//! The module is self-contained (no imports): the planner's CUE module loader
-//! for imported packages is not available yet, so the example bundle under
-//! `examples/` cannot be planned today.
+//! The module is self-contained (no imports). The last test applies the
+//! example bundle under `examples/` (the README's demo) as it is.
 //!
 //! Build the binary first: `cargo build -p applier --bin ferry` (these tests
 //! run `target/<profile>/ferry` next to the test executable, or `$FERRY_BIN`).
@@ -501,6 +500,64 @@ async fn missing_modules_are_reported_before_any_cluster_is_contacted() -> Resul
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("file://./nope") && stderr.contains("no cluster was contacted"),
+        "{}",
+        text(&out)
+    );
+    Ok(())
+}
+
+/// The README's main job (`scripts/demo`): the example bundle and runtime,
+/// applied to a fleet of three clusters, then re-applied without a change.
+/// Only generic facts are asserted, so the examples may evolve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_bundle_applies_to_a_fleet_of_three() -> Result<()> {
+    let fleet = tokio::task::spawn_blocking(|| Fleet::start(3)).await??;
+    let ferry = Ferry {
+        bin: ferry_tests::ferry_bin().to_path_buf(),
+        kubeconfig: fleet.kubeconfig_path(),
+        tmp: tempfile::tempdir()?,
+        cwd: repo_root(),
+    };
+    let runtime = std::fs::read_to_string(repo_root().join("examples/runtime.cue"))?;
+    // The runtime from stdin (`--runtime -`); no controllers, so no waiting.
+    let apply = [
+        "apply",
+        "-f",
+        "examples/bundle.cue",
+        "--runtime",
+        "-",
+        "--wait=false",
+        "--detailed-exitcode",
+    ];
+    let out = ferry.run(&apply, Some(&runtime))?;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for c in ["staging-1", "production-1", "production-2"] {
+        let row: Vec<&str> = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(c) && !l.contains(':'))
+            .unwrap_or_else(|| panic!("no row for {c}: {}", text(&out)))
+            .split_whitespace()
+            .collect();
+        // CLUSTER CREATED CONFIGURED UNCHANGED DELETED FAILED DURATION RESULT
+        assert!(row[1].parse::<usize>()? > 0, "{}", text(&out));
+        assert_eq!((row[5], row[7]), ("0", "ok"), "{}", text(&out));
+    }
+    let out = ferry.run(&apply, Some(&runtime))?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = ferry.run(
+        &[
+            "status",
+            "-f",
+            "examples/bundle.cue",
+            "--runtime",
+            "examples/runtime.cue",
+        ],
+        None,
+    )?;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("production-2/"),
         "{}",
         text(&out)
     );

@@ -126,6 +126,60 @@ fn export_with_tags_expressions_and_yaml() {
 }
 
 #[test]
+fn export_prints_cue() {
+    let m = module(&[]);
+    let out = run(m.path(), &["cue", "export", "./svc", "--out", "cue"]);
+    // Definitions and hidden fields are left out, defaults chosen, values
+    // of consecutive one-line fields aligned as `cue fmt` does.
+    assert_eq!(
+        stdout(&out),
+        "env: \"dev\"\nservice: {\n\tname:  \"svc-dev\"\n\tport:  8080\n\tratio: 1.5\n\ttags: [\"a\", \"b\"]\n\tempty: {}\n}\n"
+    );
+    let out = run(
+        m.path(),
+        &[
+            "cue",
+            "export",
+            "./svc",
+            "-e",
+            "service.port",
+            "--out",
+            "cue",
+        ],
+    );
+    assert_eq!(stdout(&out), "8080\n");
+    // Not concrete: an error, nothing printed.
+    let m = module(&[("svc/open.cue", "package svc\n\nservice: owner: string\n")]);
+    let out = run(m.path(), &["cue", "export", "./svc", "--out", "cue"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("service.owner: incomplete value string"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hidden_fields_belong_to_their_package() {
+    let m = module(&[
+        (
+            "cue.mod/pkg/lib.example/hid/hid.cue",
+            "package hid\n\n#S: {_n: 1, n: _n}\n",
+        ),
+        (
+            "svc/hid.cue",
+            "package svc\n\nimport \"lib.example/hid\"\n\nh: hid.#S & {_n: 2}\nk: h._n\n_n: 3\n",
+        ),
+    ]);
+    // `_n` of package hid and `_n` of package svc are different fields.
+    let out = run(m.path(), &["cue", "export", "./svc", "-e", "h"]);
+    assert_eq!(stdout(&out), "{\n    \"n\": 1\n}\n");
+    let out = run(m.path(), &["cue", "export", "./svc", "-e", "k"]);
+    assert_eq!(stdout(&out), "2\n");
+}
+
+#[test]
 fn errors_name_the_path_and_positions_and_fail() {
     let m = module(&[("svc/bad.cue", "package svc\n\nservice: port: 70000\n")]);
     let out = run(m.path(), &["cue", "export", "./svc"]);

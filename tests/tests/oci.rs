@@ -951,3 +951,125 @@ fn example_modules_round_trip_once_per_run() {
         "at most two layers per module: {blobs:#?}"
     );
 }
+
+/// The manifest annotations of `repo:tag`, read straight from the registry.
+fn manifest_annotations(registry: &Registry, repo: &str, tag: &str) -> serde_json::Value {
+    let (status, body) = registry
+        .request(
+            "GET",
+            &format!("/v2/{repo}/manifests/{tag}"),
+            &[("Accept", "application/vnd.oci.image.manifest.v1+json")],
+        )
+        .unwrap();
+    assert_eq!(status, 200);
+    serde_json::from_slice::<serde_json::Value>(&body).unwrap()["annotations"].clone()
+}
+
+#[test]
+fn push_records_default_images_like_timoni() {
+    let registry = Registry::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_module(&src, "one");
+    // No images.cue: no annotation.
+    push(&registry, &src, "modules/imgs", "1.0.0", tmp.path());
+    let annotations = manifest_annotations(&registry, "modules/imgs", "1.0.0");
+    assert!(
+        annotations.get("sh.timoni.images").is_none(),
+        "{annotations}"
+    );
+
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    std::fs::write(
+        src.join("images.cue"),
+        format!(
+            "package main\n\nvalues: {{\n\
+             \tapp: image: {{repository: *\"ghcr.io/org/app\" | string, tag: *\"1.2.3\" | string, digest: \"\"}}\n\
+             \tsidecars: [{{repository: \"docker.io/library/envoy\", tag: \"v1\", digest: \"{digest}\"}}]\n\
+             \tsame: {{repository: \"ghcr.io/org/app\", tag: \"1.2.3\"}}\n}}\n"
+        ),
+    )
+    .unwrap();
+    push(&registry, &src, "modules/imgs", "1.1.0", tmp.path());
+    let annotations = manifest_annotations(&registry, "modules/imgs", "1.1.0");
+    assert_eq!(
+        annotations["sh.timoni.images"],
+        format!("docker.io/library/envoy:v1@{digest},ghcr.io/org/app:1.2.3")
+    );
+
+    // An explicit annotation wins (and images.cue is not read).
+    std::fs::write(
+        src.join("images.cue"),
+        "values: broken: {repository: \"Bad\", tag: \"1\"}\n",
+    )
+    .unwrap();
+    let url = registry.url("modules/imgs");
+    let dir = src.to_str().unwrap();
+    let err = fails(run(
+        &["mod", "push", dir, &url, "--version", "1.2.0"],
+        tmp.path(),
+    ));
+    assert!(
+        err.contains("images.cue") && err.contains("invalid image repository"),
+        "{err}"
+    );
+    ok(run(
+        &[
+            "mod",
+            "push",
+            dir,
+            &url,
+            "--version",
+            "1.2.0",
+            "-a",
+            "sh.timoni.images=x/y:1",
+        ],
+        tmp.path(),
+    ));
+    let annotations = manifest_annotations(&registry, "modules/imgs", "1.2.0");
+    assert_eq!(annotations["sh.timoni.images"], "x/y:1");
+}
+
+#[test]
+fn a_digest_reference_listed_before_its_tag_costs_no_extra_request() {
+    let registry = Registry::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let files = write_module(&src, "one");
+    let digest = push(&registry, &src, "modules/order", "1.0.0", tmp.path());
+    let url = registry.url("modules/order");
+    let before = registry.requests().len();
+    // A bundle may list the digest pin first: tags still resolve first, so
+    // the pinned manifest is the one the tag already fetched.
+    let refs = [
+        ModuleRef {
+            url: url.clone(),
+            version: "latest".into(),
+            digest: Some(digest.clone()),
+        },
+        ModuleRef {
+            url: url.clone(),
+            version: "1.0.0".into(),
+            digest: None,
+        },
+    ];
+    let pulled = block_on(pull_modules(&refs, &PullOptions::default())).unwrap();
+    assert_eq!(pulled.len(), 2);
+    assert_eq!(pulled[0].reference, refs[0], "results keep the given order");
+    assert_eq!(
+        (&pulled[0].digest, &pulled[0].version),
+        (&digest, &"1.0.0".to_owned())
+    );
+    assert_eq!(pulled[0].files.as_ref(), &files);
+    let requests = registry.requests().split_off(before);
+    let manifests: Vec<_> = requests
+        .iter()
+        .filter(|q| q.path.contains("/manifests/"))
+        .map(|q| q.path.as_str())
+        .collect();
+    assert_eq!(
+        manifests,
+        ["/v2/modules/order/manifests/1.0.0"],
+        "{requests:#?}"
+    );
+}

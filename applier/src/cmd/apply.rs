@@ -17,6 +17,10 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Apply a plan saved by `ferry plan --out`, refusing if the inputs or the clusters changed since.
+    ///
+    /// Give the same -f/--runtime inputs: a plan file never holds secret
+    /// values (ferry writes none to disk), so the objects are rebuilt from the
+    /// inputs and applied only if each matches the saved plan's hash.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Server-side dry run: report what would change, write nothing.
@@ -91,7 +95,16 @@ pub async fn run(args: ApplyArgs) -> Result<i32> {
             );
         }
     }
-    let plans = engine_plans(&plan, &session.contexts(), &failed);
+    let mut plans = engine_plans(&plan, &session.contexts(), &failed);
+    for (p, cp) in plans.iter_mut().zip(&plan.clusters) {
+        let names = session
+            .input
+            .clusters
+            .get(&cp.name)
+            .map(|f| f.secret_values.clone())
+            .unwrap_or_default();
+        p.secrets = applier::secrets::of_cluster(cp, &names);
+    }
     let opts = Options {
         dry_run: args.dry_run,
         diff: args.diff,
@@ -109,12 +122,8 @@ pub async fn run(args: ApplyArgs) -> Result<i32> {
     if args.dry_run {
         println!("dry run: nothing was written");
     }
-    for r in reports.iter().filter(|r| r.error.is_some()) {
-        eprintln!(
-            "error: {}: {}",
-            r.cluster,
-            r.error.as_deref().unwrap_or_default()
-        );
+    for line in reports.iter().filter_map(applier::report::error_line) {
+        eprintln!("{line}");
     }
     Ok(engine::exit_code(&reports, args.detailed_exitcode))
 }

@@ -40,7 +40,7 @@ pub enum Out {
     Json,
     /// YAML.
     Yaml,
-    /// CUE (not supported yet).
+    /// CUE, formatted like `cue fmt`.
     Cue,
 }
 
@@ -94,9 +94,7 @@ fn export(a: &ExportArgs) -> Result<i32> {
         Out::Yaml => value
             .to_json()
             .map(|j| serde_saphyr::to_string(&j).unwrap_or_else(|e| format!("# {e}\n"))),
-        // Printing concrete values as formatted CUE (cue fmt's alignment)
-        // is not written yet: refuse rather than print something else.
-        Out::Cue => return fail("--out cue: not supported yet (use json or yaml)"),
+        Out::Cue => value.to_cue_source(),
     };
     match text {
         Ok(t) => {

@@ -57,12 +57,8 @@ pub async fn run(args: DeleteArgs) -> Result<i32> {
     let reporter = Reporter::new();
     let reports = engine::delete(&session.kubeconfig, &plans, &opts, &reporter).await;
     reporter.summary(&reports);
-    for r in reports.iter().filter(|r| r.error.is_some()) {
-        eprintln!(
-            "error: {}: {}",
-            r.cluster,
-            r.error.as_deref().unwrap_or_default()
-        );
+    for line in reports.iter().filter_map(applier::report::error_line) {
+        eprintln!("{line}");
     }
     Ok(engine::exit_code(&reports, false))
 }

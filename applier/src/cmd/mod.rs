@@ -44,6 +44,9 @@ pub struct InputArgs {
     /// Directory relative `file://` module paths of a stdin bundle resolve against.
     #[arg(long, value_name = "DIR")]
     pub base_dir: Option<PathBuf>,
+    /// Access to the registries of `oci://` modules.
+    #[command(flatten)]
+    pub registry: module::RegistryArgs,
 }
 
 impl InputArgs {
@@ -62,6 +65,7 @@ impl InputArgs {
                 .filter(|p| !p.to_string_lossy().contains(':')),
             kube_context: self.kube_context.clone(),
             base_dir: self.base_dir.clone(),
+            registry: self.registry.options(),
         }
     }
 

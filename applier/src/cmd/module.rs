@@ -35,7 +35,8 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
-    fn options(&self) -> RegistryOptions {
+    /// The registry options these flags give.
+    pub fn options(&self) -> RegistryOptions {
         RegistryOptions {
             creds: self.creds.clone(),
             insecure: self.insecure_registry,

@@ -84,7 +84,8 @@ pub async fn run(args: PlanArgs) -> Result<i32> {
         true,
     )
     .await?;
-    let plan = planner::plan(&session.input);
+    let mut plan = planner::plan(&session.input);
+    planfile::mask_secret_data(&planner::plan_unmasked(&session.input), &mut plan);
     if let Some(path) = &args.save_input {
         let text = serde_json::to_string_pretty(&session.masked_input())?;
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;

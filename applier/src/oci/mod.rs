@@ -33,8 +33,9 @@
 //!   `appendImagesAnnotation` (package `main` of `cmd/timoni`): when the
 //!   module has an `images.cue`, `sh.timoni.images` is the sorted,
 //!   de-duplicated, comma-joined list of the default `repository:tag@digest`
-//!   found under its `values`. ferry does not evaluate CUE at push time, so it
-//!   sets this annotation only when given (`--annotation sh.timoni.images=...`).
+//!   found under its `values`; an annotation given by the user is kept and
+//!   `images.cue` then not read. ferry does the same with its own evaluator
+//!   ([`images`]).
 //! - `internal/oci/pull_module.go`: pull rejects a config media type other
 //!   than Timoni's, extracts every layer with the content media type, in
 //!   order, into the module root, and fails when there is none; layer
@@ -59,29 +60,44 @@
 //! symlinks leaving it are refused; pulls cap sizes and refuse unsafe entries.
 //!
 //! # Pulling for a plan
-//! Collect every `oci://` module reference of the bundle (all instances, all
-//! clusters) as [`ModuleRef`]s and call [`pull_modules`] once, before any
-//! cluster is touched. It resolves each distinct reference (one tag list per
-//! repository, one manifest per tag), checks version/digest agreement, then
-//! downloads every distinct layer once (four at a time; shared layers of
-//! different modules too), verifies every digest, extracts through a
-//! temporary directory that is removed before it returns, and gives one
-//! [`PulledModule`] per distinct reference: `files` maps paths relative to the
-//! module root to bytes. All failures are reported together, each naming
-//! its module. Pass `PullOptions { cache: oci::cache::default_dir(), .. }` to
-//! reuse verified blobs from `~/.cache/ferry/modules`.
+//! `plan` and `apply` (`session::Session::load`) collect every `oci://`
+//! module reference of the bundle (all instances, all clusters) as
+//! [`ModuleRef`]s and call [`pull_modules`] once, before any cluster is
+//! contacted. It resolves each distinct reference (one tag list per
+//! repository, one manifest per tag; references with a tag first, so a
+//! digest pin costs nothing when a tag already fetched its manifest), checks
+//! version/digest agreement, then downloads every distinct layer once (four
+//! at a time; shared layers of different modules too), verifies every
+//! digest, extracts through a temporary directory that is removed before it
+//! returns, and gives one [`PulledModule`] per distinct reference: `files`
+//! maps paths relative to the module root to bytes. On failure it returns a
+//! [`PullError`] with one [`PullFailure`] per failed reference, each naming
+//! its module and the reason; the session adds the `cluster/instance`s that
+//! use it and stops with "cannot read N module(s); no cluster was
+//! contacted". Pass `PullOptions { cache: oci::cache::default_dir(), .. }`
+//! to reuse verified blobs from `~/.cache/ferry/modules` (what plan and apply
+//! do; `$XDG_CACHE_HOME` moves it); a cache that cannot be written is skipped
+//! with a warning. Tags are resolved against the registry on every run (they
+//! move); digest-pinned references whose blobs are cached need no request.
 //!
+//! Every command that reads a bundle takes the registry flags of `ferry mod`:
+//! `--creds USER:PASSWORD` (or `$FERRY_REGISTRY_CREDS`), else the Docker
+//! config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`); plain
+//! HTTP only for loopback registries or with `--insecure-registry`.
+
 //! # Layout of this module
 //! [`reference`](mod@reference) parses `oci://` URLs, [`credentials`] finds registry
 //! credentials, [`client`] talks to the registry, [`artifact`] builds and reads
-//! the manifest and layers, [`extract`] unpacks layers safely, [`cache`] keeps
-//! verified blobs, and [`push`], [`pull`], [`list`] are the operations.
+//! the manifest and layers, [`images`] computes `sh.timoni.images`,
+//! [`extract`] unpacks layers safely, [`cache`] keeps verified blobs, and
+//! [`push`], [`pull`], [`list`] are the operations.
 
 pub mod artifact;
 pub mod cache;
 pub mod client;
 pub mod credentials;
 pub mod extract;
+pub mod images;
 pub mod list;
 pub mod pull;
 pub mod push;
@@ -90,6 +106,6 @@ pub mod reference;
 pub use client::RegistryOptions;
 pub use extract::Limits;
 pub use list::{ListedVersion, list_versions};
-pub use pull::{ModuleRef, PullOptions, PulledModule, pull_modules};
+pub use pull::{ModuleRef, PullError, PullFailure, PullOptions, PulledModule, pull_modules};
 pub use push::{PushOptions, PushResult, push_module};
 pub use reference::ModuleUrl;

@@ -55,28 +55,80 @@ pub struct PullOptions {
     pub limits: Limits,
 }
 
+/// Why a pull failed: one entry per reference that could not be pulled,
+/// each message naming its module and the reason.
+#[derive(Debug)]
+pub struct PullError {
+    /// The failed references, in the order they were found.
+    pub failures: Vec<PullFailure>,
+}
+
+/// One reference that could not be pulled.
+#[derive(Debug)]
+pub struct PullFailure {
+    /// The reference, as given.
+    pub reference: ModuleRef,
+    /// What went wrong (names the module: its URL, tag or digest).
+    pub message: String,
+}
+
+impl std::fmt::Display for PullError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<&str> = self.failures.iter().map(|e| e.message.as_str()).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for PullError {}
+
+impl PullError {
+    fn new(failures: Vec<PullFailure>) -> Self {
+        Self { failures }
+    }
+}
+
+impl PullFailure {
+    fn new(reference: &ModuleRef, err: impl std::fmt::Display) -> Self {
+        Self {
+            reference: reference.clone(),
+            message: err.to_string(),
+        }
+    }
+}
+
 /// Resolves and pulls every distinct reference of `refs`, each exactly once;
 /// duplicates share one result. Results follow the order of first appearance.
 /// All failures are reported together, each naming its module.
-pub async fn pull_modules(refs: &[ModuleRef], options: &PullOptions) -> Result<Vec<PulledModule>> {
+pub async fn pull_modules(
+    refs: &[ModuleRef],
+    options: &PullOptions,
+) -> std::result::Result<Vec<PulledModule>, PullError> {
     let mut session = Session::new(options);
+    let mut distinct: Vec<&ModuleRef> = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut errors = Vec::new();
-
-    // 1. Resolve every distinct reference to a manifest (tags once per repository).
-    let mut resolved = Vec::new();
     for reference in refs {
-        if !seen.insert(reference.clone()) {
-            continue;
-        }
-        match session.resolve(reference).await {
-            Ok(module) => resolved.push(module),
-            Err(err) => errors.push(format!("{err:#}")),
+        if seen.insert(reference) {
+            distinct.push(reference);
         }
     }
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
+
+    // 1. Resolve every distinct reference to a manifest (tags once per
+    //    repository). References with a tag go first: a digest-only
+    //    reference to a manifest a tag already fetched then costs nothing.
+    let mut order: Vec<usize> = (0..distinct.len()).collect();
+    order.sort_by_key(|&i| is_digest_only(distinct[i]));
+    let mut resolved: Vec<Option<Resolved>> = distinct.iter().map(|_| None).collect();
+    let mut failures = Vec::new();
+    for i in order {
+        match session.resolve(distinct[i]).await {
+            Ok(module) => resolved[i] = Some(module),
+            Err(err) => failures.push(PullFailure::new(distinct[i], format!("{err:#}"))),
+        }
     }
+    if !failures.is_empty() {
+        return Err(PullError::new(failures));
+    }
+    let resolved: Vec<Resolved> = resolved.into_iter().flatten().collect();
 
     // 2. Download every distinct layer of every module once, a few at a time.
     let mut wanted = Vec::new();
@@ -84,23 +136,40 @@ pub async fn pull_modules(refs: &[ModuleRef], options: &PullOptions) -> Result<V
         let manifest = &session.manifests[&module.digest];
         for layer in manifest.content_layers() {
             if layer.size > options.limits.max_blob {
-                bail!(
-                    "{}@{}: layer {} is {} bytes, over the {}-byte limit",
-                    module.url,
-                    module.digest,
-                    layer.digest,
-                    layer.size,
-                    options.limits.max_blob
-                );
+                failures.push(PullFailure::new(
+                    &module.reference,
+                    format!(
+                        "module {}@{}: layer {} is {} bytes, over the {}-byte limit",
+                        module.url,
+                        module.digest,
+                        layer.digest,
+                        layer.size,
+                        options.limits.max_blob
+                    ),
+                ));
             }
             wanted.push((module.url.clone(), layer.digest.clone()));
         }
     }
-    session.prefetch(wanted).await?;
+    if !failures.is_empty() {
+        return Err(PullError::new(failures));
+    }
+    let download_errors = session.prefetch(wanted).await;
 
     // 3. Extract each distinct manifest once.
     let mut pulled = Vec::new();
     for module in resolved {
+        let manifest = &session.manifests[&module.digest];
+        let failed: Vec<&String> = manifest
+            .content_layers()
+            .filter_map(|l| download_errors.get(&l.digest))
+            .collect();
+        if !failed.is_empty() {
+            for err in failed {
+                failures.push(PullFailure::new(&module.reference, err));
+            }
+            continue;
+        }
         match session.files(&module.url, &module.digest) {
             Ok(files) => pulled.push(PulledModule {
                 reference: module.reference,
@@ -109,13 +178,20 @@ pub async fn pull_modules(refs: &[ModuleRef], options: &PullOptions) -> Result<V
                 digest: module.digest,
                 files,
             }),
-            Err(err) => errors.push(format!("{err:#}")),
+            Err(err) => failures.push(PullFailure::new(&module.reference, format!("{err:#}"))),
         }
     }
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
+    if !failures.is_empty() {
+        return Err(PullError::new(failures));
     }
     Ok(pulled)
+}
+
+/// Whether `reference` names a manifest by digest alone (no tag to resolve).
+fn is_digest_only(reference: &ModuleRef) -> bool {
+    let version = reference.version.as_str();
+    version.starts_with('@')
+        || (reference.digest.is_some() && (version.is_empty() || version == LATEST))
 }
 
 /// A reference resolved to its manifest digest.
@@ -251,9 +327,7 @@ impl<'a> Session<'a> {
         let registry = self.registry(url)?;
         let (bytes, digest) = registry.manifest(&url.tag(tag), &what).await?;
         let manifest = Manifest::parse_module(&bytes, &what)?;
-        if let Some(cache) = &self.cache {
-            cache.put(&digest, &bytes)?;
-        }
+        self.remember(&digest, &bytes);
         self.manifests.insert(digest.clone(), manifest);
         self.resolved.insert(key, digest.clone());
         Ok(digest)
@@ -268,9 +342,7 @@ impl<'a> Session<'a> {
                         .registry(url)?
                         .manifest(&url.digest(digest), what)
                         .await?;
-                    if let Some(cache) = &self.cache {
-                        cache.put(digest, &bytes)?;
-                    }
+                    self.remember(digest, &bytes);
                     bytes
                 }
             };
@@ -301,9 +373,21 @@ impl<'a> Session<'a> {
         Ok(files)
     }
 
+    /// Keeps a verified blob in the cache; a cache that cannot be written
+    /// only costs a later download, so the pull goes on.
+    fn remember(&self, digest: &str, data: &[u8]) {
+        if let Some(cache) = &self.cache
+            && let Err(err) = cache.put(digest, data)
+        {
+            tracing::warn!("not caching {digest}: {err:#}");
+        }
+    }
+
     /// Fills the blob memo: from the cache when it holds a verified copy,
-    /// else from the registry, [`CONCURRENT_DOWNLOADS`] at a time.
-    async fn prefetch(&mut self, wanted: Vec<(ModuleUrl, String)>) -> Result<()> {
+    /// else from the registry, [`CONCURRENT_DOWNLOADS`] at a time. Returns
+    /// the blobs that could not be had, by digest, with the reason.
+    async fn prefetch(&mut self, wanted: Vec<(ModuleUrl, String)>) -> HashMap<String, String> {
+        let mut errors = HashMap::new();
         let mut missing = Vec::new();
         let mut queued = BTreeSet::new();
         for (url, digest) in wanted {
@@ -314,32 +398,33 @@ impl<'a> Session<'a> {
                 self.blobs.insert(digest, Arc::new(data));
                 continue;
             }
-            missing.push((self.registry(&url)?, url, digest));
+            match self.registry(&url) {
+                Ok(registry) => missing.push((registry, url, digest)),
+                Err(err) => {
+                    errors.insert(digest, format!("{err:#}"));
+                }
+            }
         }
         let max = self.options.limits.max_blob;
-        let results: Vec<Result<(String, Vec<u8>)>> = stream::iter(missing)
+        let results: Vec<(String, Result<Vec<u8>>)> = stream::iter(missing)
             .map(|(registry, url, digest)| async move {
-                let data = registry.blob(&url, &digest, max).await?;
-                Ok((digest, data))
+                let data = registry.blob(&url, &digest, max).await;
+                (digest, data)
             })
             .buffer_unordered(CONCURRENT_DOWNLOADS)
             .collect()
             .await;
-        let mut errors = Vec::new();
-        for result in results {
+        for (digest, result) in results {
             match result {
-                Ok((digest, data)) => {
-                    if let Some(cache) = &self.cache {
-                        cache.put(&digest, &data)?;
-                    }
+                Ok(data) => {
+                    self.remember(&digest, &data);
                     self.blobs.insert(digest, Arc::new(data));
                 }
-                Err(err) => errors.push(format!("{err:#}")),
+                Err(err) => {
+                    errors.insert(digest, format!("{err:#}"));
+                }
             }
         }
-        if !errors.is_empty() {
-            bail!("{}", errors.join("\n"));
-        }
-        Ok(())
+        errors
     }
 }

@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::artifact::{
-    CONTENT_TYPE_MODULE, CONTENT_TYPE_VENDOR, CREATED_ANNOTATION, LayerFile, REVISION_ANNOTATION,
-    SOURCE_ANNOTATION, VERSION_ANNOTATION, build_artifact, build_layer,
+    CONTENT_TYPE_MODULE, CONTENT_TYPE_VENDOR, CREATED_ANNOTATION, IMAGES_ANNOTATION, LayerFile,
+    REVISION_ANNOTATION, SOURCE_ANNOTATION, VERSION_ANNOTATION, build_artifact, build_layer,
 };
 use super::client::{Registry, RegistryOptions};
 use super::reference::ModuleUrl;
@@ -74,6 +74,13 @@ pub async fn push_module(
     ];
     let mut annotations = git_annotations(dir);
     annotations.insert(VERSION_ANNOTATION.to_owned(), version.to_owned());
+    // As Timoni: an explicit annotation wins and `images.cue` is not read.
+    if !options.annotations.contains_key(IMAGES_ANNOTATION) {
+        let images = super::images::module_images(dir)?;
+        if !images.is_empty() {
+            annotations.insert(IMAGES_ANNOTATION.to_owned(), images.join(","));
+        }
+    }
     annotations.extend(options.annotations.clone());
     let artifact = build_artifact(layers, annotations)?;
 

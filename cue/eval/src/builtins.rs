@@ -64,7 +64,15 @@ pub fn call(eng: &mut Engine, b: Builtin, args: &[RExpr], env: &Env, span: Span)
                             .collect::<Vec<_>>()
                             .join(", ")
                     ));
-                    vals.extend(items.into_iter().map(Val::Vertex));
+                    for a in items {
+                        // A schema that is a validator alone (`math.MultipleOf(3)`)
+                        // is checked as one.
+                        let val = eng.value(a);
+                        match (&val, eng.validators_of(a).as_slice()) {
+                            (Val::Top, [(vd, _)]) => vals.push(Val::Validator(vd.clone())),
+                            _ => vals.push(Val::Vertex(a)),
+                        }
+                    }
                 } else {
                     texts.push(match &v {
                         Val::Vertex(w) => crate::export::to_cue_text(eng, *w, false),

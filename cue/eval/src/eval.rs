@@ -750,7 +750,8 @@ impl Engine {
                 if ci.group != 0 {
                     self.req(v, ci.group).open = true;
                 }
-                if !self.v(v).no_validators {
+                // Package validators do not recurse: trial copies check them.
+                if !self.v(v).no_validators || matches!(vd.kind, VKind::Pkg(_)) {
                     self.vm(v).validators.push((vd, span));
                 }
             }
@@ -1956,7 +1957,7 @@ impl Engine {
             return None;
         }
         let b = match vd.kind {
-            VKind::Pkg(b) => return crate::std_bridge::check_vertex(self, v, vd, b, span),
+            VKind::Pkg(b) => return crate::std_bridge::check_final(self, v, vd, b, span),
             VKind::Universe(b) => b,
         };
         let mut spans = vec![span];
@@ -1996,14 +1997,9 @@ impl Engine {
         ))
     }
 
-    /// The validators unified into a vertex (for printing).
-    pub fn validators_of(&self, v: VId) -> Vec<Rc<Validator>> {
-        let v = self.resolve(v);
-        self.v(v)
-            .validators
-            .iter()
-            .map(|(x, _)| x.clone())
-            .collect()
+    /// The validators unified into a vertex, with their positions.
+    pub fn validators_of(&self, v: VId) -> Vec<(Rc<Validator>, Span)> {
+        self.v(self.resolve(v)).validators.clone()
     }
 
     /// Positions of the values unified into a vertex: scalars, struct and
@@ -2018,14 +2014,15 @@ impl Engine {
     }
 
     /// Whether a struct or list vertex may still get fields or elements:
-    /// it is not closed (by a definition or `close`) and, for a list, every
-    /// list literal in it ends with `...`.
+    /// it is not closed (by a definition or `close`) or has a pattern
+    /// constraint; for a list, every list literal in it ends with `...`.
     pub fn may_grow(&self, v: VId) -> bool {
         let xv = self.v(self.resolve(v));
         if xv.is_list {
             return xv.list_lens.iter().all(|&(_, open)| open);
         }
-        !self.in_def(v) && !xv.reqs.iter().any(|r| r.active && !r.open)
+        let closed = self.in_def(v) || xv.reqs.iter().any(|r| r.active && !r.open);
+        !closed || !xv.patterns.is_empty()
     }
 
     /// Positions of a vertex's conjuncts, with `a & b` split into its

@@ -66,6 +66,11 @@ pub fn pick_default(eng: &mut Engine, v: VId) -> Result<VId, Rc<Err>> {
 pub fn node(eng: &mut Engine, v: VId, defs: bool) -> Result<Node, Rc<Err>> {
     let v = pick_default(eng, v)?;
     let vx = eng.vertex(v).clone();
+    if (vx.is_list || vx.is_struct)
+        && let Some(e) = crate::std_bridge::unmet_validator(eng, v)
+    {
+        return Err(with_path(&e, eng, v));
+    }
     if vx.is_list {
         return Ok(Node::List(vx.arcs.clone()));
     }
@@ -295,6 +300,125 @@ pub fn to_json_value(eng: &mut Engine, v: VId, depth: usize) -> Result<serde_jso
     })
 }
 
+/// A concrete value as CUE source, like `cue export --out cue`: the fields
+/// of a top-level struct one per line (no braces), anything else as an
+/// expression, with a final newline. Formatted as the reference formatter
+/// prints exported values: tabs, structs expanded, lists inline with their
+/// structs expanded (`[{` ... `}]`), and the values of consecutive fields
+/// with scalar values aligned (a struct or list value ends the run). Fails
+/// like JSON export on values that are not concrete.
+pub fn to_cue_source(eng: &mut Engine, v: VId) -> Result<String, Rc<Err>> {
+    let mut out = String::new();
+    match node(eng, v, false)? {
+        Node::Struct(fields) => cue_fields(eng, fields, 0, &mut out)?,
+        _ => {
+            cue_src_rec(eng, v, 0, &mut out)?;
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// A label as written in CUE: an identifier when it reads as a regular
+/// field, quoted otherwise (`"_x"` and `"#x"` would be hidden or a
+/// definition unquoted).
+fn cue_label(name: &str) -> String {
+    let mut chars = name.chars();
+    let ident = match chars.next() {
+        Some(c) if c.is_alphabetic() || c == '$' => {
+            chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        }
+        _ => false,
+    };
+    if ident {
+        name.to_string()
+    } else {
+        cue_syntax::literal::quote_string(name)
+    }
+}
+
+/// The fields of a struct, one per line at `depth` tabs.
+fn cue_fields(
+    eng: &mut Engine,
+    fields: Vec<(String, VId)>,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), Rc<Err>> {
+    let mut lines: Vec<(String, String, bool)> = Vec::with_capacity(fields.len());
+    for (name, a) in fields {
+        let mut val = String::new();
+        let scalar = cue_src_rec(eng, a, depth, &mut val)?;
+        lines.push((format!("{}:", cue_label(&name)), val, scalar));
+    }
+    let mut i = 0;
+    while i < lines.len() {
+        // A run of fields with scalar values shares one value column.
+        let mut j = i;
+        while j < lines.len() && lines[j].2 {
+            j += 1;
+        }
+        let width = lines[i..j]
+            .iter()
+            .map(|l| l.0.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (k, (label, val, _)) in lines[i..j.max(i + 1)].iter().enumerate() {
+            out.push_str(&"\t".repeat(depth));
+            out.push_str(label);
+            let pad = if i + k < j {
+                width + 1 - label.chars().count()
+            } else {
+                1
+            };
+            out.push_str(&" ".repeat(pad));
+            out.push_str(val);
+            out.push('\n');
+        }
+        i = j.max(i + 1);
+    }
+    Ok(())
+}
+
+/// Writes a value as a CUE expression whose continuation lines are at
+/// `depth` tabs; whether it was a scalar.
+fn cue_src_rec(eng: &mut Engine, v: VId, depth: usize, out: &mut String) -> Result<bool, Rc<Err>> {
+    if depth as u32 > MAX_DEPTH || eng.too_deep() {
+        return Err(mk_err(
+            ErrorKind::Eval,
+            "value too deeply nested to export".into(),
+            eng,
+            v,
+        ));
+    }
+    match node(eng, v, false)? {
+        Node::Scalar(s) => {
+            out.push_str(&scalar_text(&s));
+            return Ok(true);
+        }
+        Node::List(items) => {
+            out.push('[');
+            for (i, a) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                cue_src_rec(eng, *a, depth, out)?;
+            }
+            out.push(']');
+        }
+        Node::Struct(fields) => {
+            if fields.is_empty() {
+                out.push_str("{}");
+            } else {
+                out.push_str("{\n");
+                cue_fields(eng, fields, depth + 1, out)?;
+                out.push_str(&"\t".repeat(depth));
+                out.push('}');
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// CUE text of any value, on one line: `{a: 1, b?: int}`. With `defs`,
 /// definitions and hidden fields are included.
 pub fn to_cue_text(eng: &mut Engine, v: VId, defs: bool) -> String {
@@ -422,7 +546,12 @@ fn constrained_text(eng: &Engine, v: VId, val: &Val, canonical: bool) -> String 
     if !matches!(val, Val::Top) {
         parts.push(scalar_text(val));
     }
-    for vd in vds {
+    for (vd, _) in vds {
+        // matchN's text embeds its schemas as printed when it was made
+        // (errors with their messages): not comparable, left out.
+        if canonical && matches!(vd.kind, VKind::Universe(_)) {
+            continue;
+        }
         let t = validator_text(&vd);
         if !parts.contains(&t) {
             parts.push(t);
@@ -430,6 +559,9 @@ fn constrained_text(eng: &Engine, v: VId, val: &Val, canonical: bool) -> String 
     }
     if canonical {
         parts.sort();
+    }
+    if parts.is_empty() {
+        return scalar_text(val);
     }
     parts.join(" & ")
 }
@@ -499,4 +631,63 @@ fn cue_rec(eng: &mut Engine, v: VId, defs: bool, depth: u32, out: &mut String) {
     }
     let val = eng.value(v);
     out.push_str(&constrained_text(eng, v, &val, false));
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Runtime;
+
+    fn cue_out(src: &str) -> String {
+        let v = Runtime::new()
+            .compile_files(&[("t.cue", src)])
+            .expect("compiles");
+        match v.to_cue_source() {
+            Ok(s) => s,
+            Err(e) => format!("ERR {e}"),
+        }
+    }
+
+    #[test]
+    fn cue_output_is_formatted_data() {
+        let src = "a: *1 | int\nb: {c: \"x\", \"d-e\": [1, 2.50, {f: null}], _h: 1, #D: 2}\ng: 1Ki\nempty: {}\n\"_q\": true\nl: [{k: 1}, {k: 2}]\nm: 1\nnnnn: 2";
+        assert_eq!(
+            cue_out(src),
+            "a: 1\nb: {\n\tc: \"x\"\n\t\"d-e\": [1, 2.50, {\n\t\tf: null\n\t}]\n}\ng: 1024\nempty: {}\n\"_q\": true\nl: [{\n\tk: 1\n}, {\n\tk: 2\n}]\nm:    1\nnnnn: 2\n"
+        );
+    }
+
+    #[test]
+    fn hidden_fields_are_per_package() {
+        let rt = Runtime::new();
+        let src = "package a\n#X: {_x: 1, y: _x, _#D: 1}\n_x: \"a\"\n";
+        let id = rt.add_source("a/a.cue", src);
+        let (f, errs) = cue_syntax::parse_file(id, "a/a.cue", src);
+        assert!(errs.is_empty());
+        let a = rt.compile_asts_scoped(&[&f], "example.com/m/a");
+        rt.register_package("example.com/m/a", &a);
+        let m = rt
+            .compile_files(&[(
+                "m.cue",
+                "package m\nimport \"example.com/m/a\"\nz: a.#X & {_x: 2, _#D: 2}\nw: z._x\n_x: 3\n",
+            )])
+            .expect("compiles");
+        // `z` holds both `_x` fields: a's (1, read by `y`) and m's (2).
+        assert_eq!(
+            m.to_cue_all(),
+            "{z: {_x: 1, y: 1, _#D: 1, _x: 2, _#D: 2}, w: 2, _x: 3}"
+        );
+        assert_eq!(
+            m.lookup("_x")
+                .expect("lookup")
+                .to_json_string(false)
+                .unwrap(),
+            "3"
+        );
+    }
+
+    #[test]
+    fn cue_output_needs_concrete_values() {
+        let out = cue_out("a: int");
+        assert!(out.starts_with("ERR a: incomplete value int"), "{out}");
+    }
 }

@@ -221,6 +221,20 @@ impl Runtime {
         self.value(root)
     }
 
+    /// Compiles the files of an imported package: its hidden fields and
+    /// definitions (`_x`, `_#X`) are its own, distinct from those of the
+    /// main package and of every other package with another `scope`.
+    pub fn compile_asts_scoped(&self, files: &[&cue_syntax::ast::File], scope: &str) -> Value {
+        self.inner
+            .borrow_mut()
+            .eng
+            .interner
+            .set_scope(Some(scope.into()));
+        let v = self.compile_asts(files);
+        self.inner.borrow_mut().eng.interner.set_scope(None);
+        v
+    }
+
     /// Makes `value` (a package compiled in this runtime) the target of
     /// imports whose path is `key`: `key.#X` then selects from it lazily.
     /// Used by the loader (cue-load), which gives every resolved package a
@@ -667,6 +681,13 @@ impl Value {
             }
             Err(e) => Err(self.err_of(&e, self.v)),
         }
+    }
+
+    /// Exports concrete data as CUE source, like `cue export --out cue`
+    /// (fields one per line, formatted, final newline).
+    pub fn to_cue_source(&self) -> Result<String, Error> {
+        let r = self.with(|eng| export::to_cue_source(eng, self.v));
+        r.map_err(|e| self.err_of(&e, self.v))
     }
 
     /// Any value as CUE text on one line (regular fields only).

@@ -326,7 +326,7 @@ fn call_builtin(
 ) -> Val {
     let (pkg, name) = (b.pkg, b.name);
     // The validator form: the value under test is supplied later.
-    if b.can_validate() && args.len() + 1 == b.params.len() {
+    if validates(b) && args.len() + 1 == b.params.len() {
         return make_validator(eng, b, args, env, span);
     }
     match (pkg, name) {
@@ -379,6 +379,13 @@ fn takes_schema(b: &Builtin) -> bool {
     )
 }
 
+/// Whether the function can be used as a validator here: it returns bool
+/// and is implemented (`list.MatchN` as a validator is not yet).
+fn validates(b: &Builtin) -> bool {
+    b.can_validate()
+        && (b.validator || takes_schema(b) || cue_std::needs_eval(b.pkg, b.name).is_none())
+}
+
 /// Whether a failure may go away when the struct or list grows.
 fn wants_more(b: &Builtin) -> bool {
     matches!(
@@ -403,7 +410,7 @@ pub fn bare_validator(val: Val) -> Val {
         return val;
     };
     match cue_std::lookup(p, n) {
-        Some(b) if b.can_validate() && b.params.len() == 1 => Val::Validator(Rc::new(Validator {
+        Some(b) if validates(b) && b.params.len() == 1 => Val::Validator(Rc::new(Validator {
             kind: VKind::Pkg(b),
             args: Vec::new(),
             bound: Vec::new(),
@@ -485,6 +492,26 @@ fn compact(d: &Data) -> String {
         ),
         other => other.to_string(),
     }
+}
+
+/// One-line CUE text in the compact message form: the spaces after `:`
+/// and `,` outside strings dropped (`{a: 1, b: 2}` -> `{a:1,b:2}`).
+fn compact_text(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let (mut in_str, mut esc, mut prev) = (false, false, ' ');
+    for c in t.chars() {
+        if in_str {
+            in_str = esc || c != '"';
+            esc = !esc && c == '\\';
+        } else if c == '"' {
+            in_str = true;
+        } else if c == ' ' && (prev == ':' || prev == ',') {
+            continue;
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
 }
 
 /// A label as CUE writes it: bare when it is an identifier.
@@ -594,7 +621,9 @@ pub fn check_vertex(
             Err(other) => Some(other),
         };
     }
-    let full = if is_struct || is_list {
+    // Counting validators need no concrete children (and export asks them,
+    // so they must not export the value themselves).
+    let full = if (is_struct || is_list) && !counts(b) {
         to_data(eng, Val::Vertex(v), 0, span).ok()
     } else {
         None
@@ -606,7 +635,7 @@ pub fn check_vertex(
         d
     } else if counts(b) {
         // Only the count matters: fields need not be concrete.
-        shown = Some(crate::export::to_cue_text(eng, v, false));
+        shown = Some(compact_text(&crate::export::to_cue_text(eng, v, false)));
         let arcs = eng.arc_list(v);
         let n = arcs
             .iter()
@@ -629,6 +658,39 @@ pub fn check_vertex(
         ErrorKind::Eval
     };
     check_data(b, vd, data, shown, fail, spans).err()
+}
+
+/// Checks the final value of a vertex against a package validator when
+/// the evaluator finalizes it: only conflicts are errors of the vertex. A
+/// `MinFields`/`MinItems` failure on a struct or list that may still grow
+/// is left pending (the value is not bottom; disjuncts holding it survive)
+/// and reported when a concrete value is needed ([`unmet_validator`]).
+pub fn check_final(
+    eng: &mut Engine,
+    v: VId,
+    vd: &Validator,
+    b: &'static Builtin,
+    span: Span,
+) -> Option<Val> {
+    match check_vertex(eng, v, vd, b, span) {
+        Some(Val::Bottom(e)) if e.kind == ErrorKind::Incomplete => None,
+        other => other,
+    }
+}
+
+/// The first incomplete failure of a validator on a struct or list (see
+/// [`check_final`]), for export.
+pub fn unmet_validator(eng: &mut Engine, v: VId) -> Option<Rc<Err>> {
+    for (vd, span) in eng.validators_of(v) {
+        let VKind::Pkg(b) = vd.kind else { continue };
+        if !wants_more(b) {
+            continue;
+        }
+        if let Some(Val::Bottom(e)) = check_vertex(eng, v, &vd, b, span) {
+            return Some(e);
+        }
+    }
+    None
 }
 
 #[derive(Clone, Copy)]
@@ -1055,6 +1117,13 @@ mod tests {
             check(src, "max")
         );
         assert_eq!(check(src, "ok"), r#"{"a":1}"#);
+        // A struct that may still grow is not bottom: the disjunct survives.
+        let src =
+            "import \"struct\"\nx: {a: b: struct.MinFields(2)} | null\nx: {a: b: c: 1} | null";
+        let v = Runtime::new()
+            .compile_files(&[("t.cue", src)])
+            .expect("compiles");
+        assert_eq!(v.to_cue(), "{x: {a: {b: {c: 1}}} | null}");
     }
 
     #[test]

@@ -312,6 +312,11 @@ impl Session<'_> {
             return Err(LoadErrors(errs));
         }
         let names: Vec<String> = kept.iter().map(|p| p.display.clone()).collect();
+        // An imported package keeps its hidden fields to itself (compiled
+        // scoped below), so it is not the same compilation as the main one.
+        if site.is_some() {
+            key.update([5]);
+        }
         let key: Hash = key.finalize().into();
         if let Some(v) = self.ld.packages.get(&key) {
             self.ld.stats.package_hits += 1;
@@ -346,7 +351,12 @@ impl Session<'_> {
             asts.push(f);
         }
         let refs: Vec<&File> = asts.iter().collect();
-        let v = self.ld.rt.compile_asts(&refs);
+        let v = if site.is_some() {
+            let scope: String = key[..8].iter().map(|b| format!("{b:02x}")).collect();
+            self.ld.rt.compile_asts_scoped(&refs, &scope)
+        } else {
+            self.ld.rt.compile_asts(&refs)
+        };
         self.ld.stats.packages_compiled += 1;
         self.ld.packages.insert(key, v.clone());
         Ok((v, names, key))
