@@ -2177,6 +2177,16 @@ impl Engine {
             ExprKind::Bound(op, x) => {
                 let b = self.eval(x, env);
                 let b = self.default_of(b);
+                if !b.is_concrete_scalar() && !b.is_bottom() && !matches!(b, Val::Vertex(_)) {
+                    return incomplete(
+                        format!(
+                            "non-concrete value {} for bound {}",
+                            src_text(x).unwrap_or_else(|| scalar_text(&b)),
+                            op.as_str()
+                        ),
+                        x.span,
+                    );
+                }
                 make_bound(*op, b, span)
             }
             ExprKind::Struct(_) | ExprKind::List(_) | ExprKind::Unify(_) | ExprKind::Disj(_) => {
@@ -2232,6 +2242,13 @@ impl Engine {
                 match xv {
                     Val::Vertex(w) => self.lookup(w, *label, name, span),
                     Val::Bottom(_) => xv,
+                    Val::Disj(_) => {
+                        let k = kind_name(xv.kind());
+                        incomplete(
+                            format!("unresolved disjunction {} (type {k})", self.short(&xv)),
+                            span,
+                        )
+                    }
                     other if !other.is_concrete_scalar() => incomplete(
                         format!(
                             "{} undefined as {} is incomplete",
@@ -2570,6 +2587,14 @@ impl Engine {
             _ if !xv.is_concrete_scalar() && !matches!(xv, Val::Vertex(_)) => {
                 incomplete("index of incomplete value", sx)
             }
+            (_, Val::Disj(_)) => incomplete(
+                format!(
+                    "unresolved disjunction {} (type {})",
+                    scalar_text(&iv),
+                    kind_name(iv.kind())
+                ),
+                si,
+            ),
             _ if !iv.is_concrete_scalar() => incomplete("incomplete index", si),
             (Val::Vertex(_), _) => Err::bottom(
                 ErrorKind::Eval,

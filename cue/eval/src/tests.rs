@@ -567,3 +567,16 @@ fn list_and_comprehension_positions() {
     assert_eq!(m, "field not allowed");
     assert!(p.contains(&"3:11".to_string()), "{p:?}");
 }
+
+#[test]
+fn unresolved_disjunctions_and_bounds_name_what_is_missing() {
+    let (k, m, p) = err_at("s: string\ne: >s & \"foo\"", "e");
+    assert_eq!(
+        (k, m.as_str()),
+        (ErrorKind::Incomplete, "non-concrete value s for bound >")
+    );
+    assert_eq!(p, ["2:5"]);
+    let (k, m, _) = err_at("x: {d: 1, e: 2} | {d: 2, e: 3}\ny: x.e", "y");
+    assert_eq!(k, ErrorKind::Incomplete);
+    assert!(m.starts_with("unresolved disjunction"), "{m}");
+}
