@@ -451,6 +451,14 @@ async fn examples_matrix_yaml_and_error_locations() -> anyhow::Result<()> {
     load_examples(&browser).await?;
     let values_file = "examples/runtime-values.json";
     load_values(&browser, values_file).await?;
+    // The page's own timing of the example plan (3 clusters), for the
+    // README; reported, not asserted.
+    let status = js(
+        &browser,
+        "return document.getElementById('status').textContent;",
+    )
+    .await?;
+    println!("page status after planning the examples: {status}");
     let mut input = example_input()?;
     let values: std::collections::BTreeMap<
         String,
