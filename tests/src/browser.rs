@@ -12,13 +12,7 @@ use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 
-/// The workspace root (the parent of this crate).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
+pub use crate::files::workspace_root;
 
 /// Where tests leave artifacts (screenshots): `target/test-artifacts/`.
 pub fn artifacts_dir() -> PathBuf {

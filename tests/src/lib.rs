@@ -4,8 +4,10 @@
 pub mod browser;
 pub mod conformance;
 mod ferry_bin;
+mod files;
 pub mod fleet;
 /// A real OCI registry for tests.
 pub mod registry;
 
 pub use ferry_bin::ferry_bin;
+pub use files::{copy_dir, workspace_root};

@@ -23,14 +23,8 @@ use applier::engine;
 use applier::kube::{Cluster, KubeConfigSource};
 use applier::objects::ObjRef;
 use ferry_tests::fleet::Fleet;
+use ferry_tests::workspace_root;
 use serde_json::json;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// Runs ferry in `cwd` with an empty private TMPDIR.
 struct Ferry {
@@ -200,7 +194,7 @@ async fn bundle_with_relative_modules_applies_to_every_cluster() -> Result<()> {
         bin: ferry_tests::ferry_bin().to_path_buf(),
         kubeconfig: kubeconfig.clone(),
         tmp: tempfile::tempdir()?,
-        cwd: repo_root(),
+        cwd: workspace_root(),
     };
     let bundle = work.path().join("deploy/bundle.cue");
     let runtime = work.path().join("deploy/runtime.cue");
@@ -516,9 +510,9 @@ async fn the_example_bundle_applies_to_a_fleet_of_three() -> Result<()> {
         bin: ferry_tests::ferry_bin().to_path_buf(),
         kubeconfig: fleet.kubeconfig_path(),
         tmp: tempfile::tempdir()?,
-        cwd: repo_root(),
+        cwd: workspace_root(),
     };
-    let runtime = std::fs::read_to_string(repo_root().join("examples/runtime.cue"))?;
+    let runtime = std::fs::read_to_string(workspace_root().join("examples/runtime.cue"))?;
     // The runtime from stdin (`--runtime -`); no controllers, so no waiting.
     let apply = [
         "apply",

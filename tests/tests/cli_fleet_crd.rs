@@ -10,6 +10,7 @@ use std::process::Command;
 
 use anyhow::Result;
 use base64::Engine;
+use ferry_tests::copy_dir;
 use ferry_tests::fleet::{ApiClient, Fleet};
 use serde_json::{Value, json};
 
@@ -79,20 +80,6 @@ fn get(c: &ApiClient, path: &str) -> Option<Value> {
 fn apply(c: &ApiClient, path: &str, body: Value) -> Result<()> {
     let reply = c.apply(path, "test", &body)?;
     assert!(reply.ok(), "{path}: {} {}", reply.status, reply.body);
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use std::time::SystemTime;
 
 use anyhow::Result;
 use base64::Engine;
+use ferry_tests::copy_dir;
 use ferry_tests::fleet::{ApiClient, Fleet};
 use serde_json::{Value, json};
 
@@ -157,20 +158,6 @@ impl Fixture {
         args.extend_from_slice(extra);
         self.ferry(&args)
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 /// No Secret value, plain or base64, in `text`.

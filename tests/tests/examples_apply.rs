@@ -10,12 +10,13 @@
 //! The fleet has no controllers (tests/FLEET.md): Deployments and Jobs never
 //! become ready, so ferry runs with `--wait=false`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use ferry_tests::fleet::{ApiClient, Fleet, KUBE_VERSION};
+use ferry_tests::workspace_root;
 use planner::plan::{ClusterPlan, PlanOutput, PlannedObject};
 use serde_json::{Value, json};
 
@@ -25,19 +26,12 @@ const INSTANCES: [&str; 3] = ["frontend", "backend", "cache"];
 const BUNDLE: &str = "examples/bundle.cue";
 const RUNTIME: &str = "examples/runtime.cue";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 /// Runs ferry from the repository root against the fleet, with an empty
 /// private TMPDIR that must stay empty.
 fn ferry(kubeconfig: &Path, args: &[&str]) -> Result<Output> {
     let tmp = tempfile::tempdir()?;
     let out = Command::new(ferry_tests::ferry_bin())
-        .current_dir(repo_root())
+        .current_dir(workspace_root())
         .args(args)
         .arg("--kubeconfig")
         .arg(kubeconfig)
