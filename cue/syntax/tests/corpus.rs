@@ -41,11 +41,11 @@ fn sections(text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_conformance_file_parses() {
-    // The vectors live next to the worktree (`../shared/cue-tests` from the
-    // repository root); FERRY_CUE_TESTS points elsewhere.
+    // The vectors: `testdata/cue-tests` (a copy of `../shared/cue-tests`);
+    // FERRY_CUE_TESTS points elsewhere.
     let root = std::env::var_os("FERRY_CUE_TESTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/cue-tests"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cue-tests"));
     let mut files = Vec::new();
     archives(&root, &mut files);
     assert!(

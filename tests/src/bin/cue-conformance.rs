@@ -1,7 +1,7 @@
 //! `cue-conformance [DIR] [--json] [--baseline FILE] [--write-baseline FILE]`
 //!
 //! Scores ferry's CUE evaluator against the reference test vectors (default
-//! `../shared/cue-tests`): per folder and in total, how many concrete `eq`,
+//! `testdata/cue-tests`, a copy of `../shared/cue-tests`): per folder and in total, how many concrete `eq`,
 //! non-concrete `eq` and `err` assertions pass, fail or are unsupported.
 //! Each archive runs in a child process (this binary with the hidden
 //! `--one FILE`) with a time limit.
@@ -23,7 +23,7 @@ use ferry_tests::conformance::{ChildReport, RunConfig, evaluate, find_archives, 
 )]
 struct Args {
     /// Directory of `.txtar` vectors.
-    #[arg(default_value = "../shared/cue-tests")]
+    #[arg(default_value = "testdata/cue-tests")]
     dir: PathBuf,
     /// Print the report as one JSON object.
     #[arg(long)]
